@@ -1,0 +1,3 @@
+from walkbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure rules: no telegram, no database, time passed in explicitly."""

@@ -1,0 +1,77 @@
+"""Typed settings from the environment (and an optional .env), failing fast on bad values."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+DEFAULT_DATABASE_URL = "sqlite:///walkbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    port: int = Field(default=8443, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How often the dispatcher looks for due nudges; small in tests.
+    dispatch_interval_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # Set only by tests and the console: the local fake Bot API has no rate limits to respect.
+    rate_limit: bool = True
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            raise ValueError(
+                "does not look like a bot token (expected digits, a colon, then 30+ letters, "
+                "digits, _ or -, as @BotFather gives it)"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if not (value.startswith("sqlite") or value.startswith("postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https:// (e.g. https://api.telegram.org/bot)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith("https://") and not value.startswith("http://127.0.0.1"):
+            raise ValueError("must be an https:// URL that Telegram can reach")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16-256 characters of A-Z, a-z, 0-9, _ or -"
+            )
+        return self
