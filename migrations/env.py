@@ -16,7 +16,9 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+url = (
+    config.attributes.get("database_url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+)
 if url.startswith("postgres://"):
     url = "postgresql://" + url[len("postgres://") :]
 config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))

@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         if not re.match(r"^https?://", value):
-            raise ValueError("must start with http:// or https:// (e.g. https://api.telegram.org/bot)")
+            raise ValueError(
+                "must start with http:// or https:// (e.g. https://api.telegram.org/bot)"
+            )
         return value
 
     @field_validator("webhook_url")
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ValueError(
-                "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16-256 characters of A-Z, a-z, 0-9, _ or -"
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: "
+                "16-256 characters of A-Z, a-z, 0-9, _ or -"
             )
         return self

@@ -43,7 +43,15 @@ DEFAULT_REMINDER_DAYS = frozenset({0, 2, 4})  # Mon, Wed, Fri: three a week with
 DEFAULT_REMINDER_TIME = time(8, 0)
 DEFAULT_SUMMARY_DAY = 6  # Sunday
 DEFAULT_SUMMARY_TIME = time(18, 0)
-COMMON_TIMES = (time(7, 0), time(8, 0), time(9, 0), time(12, 0), time(17, 0), time(18, 0), time(19, 0))
+COMMON_TIMES = (
+    time(7, 0),
+    time(8, 0),
+    time(9, 0),
+    time(12, 0),
+    time(17, 0),
+    time(18, 0),
+    time(19, 0),
+)
 
 
 def days_to_mask(days: frozenset[int] | set[int]) -> int:

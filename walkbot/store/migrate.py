@@ -24,3 +24,21 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def is_at_head(database_url: str) -> bool:
+    """Whether the schema is at the newest migration (the bot refuses to run on an old one)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from walkbot.store.db import sync_url
+
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(script.get_heads())

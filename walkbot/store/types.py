@@ -11,7 +11,7 @@ from sqlalchemy.types import TypeDecorator
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC in, aware UTC out. SQLite keeps no zone, so values are normalised at the boundary."""
+    """Aware UTC in, aware UTC out. SQLite keeps no zone, so values are normalised here."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -1,0 +1,67 @@
+"""The composition root: settings in, a ready-to-run Application out. Nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from walkbot.bot import handlers
+from walkbot.bot.runtime import RUNTIME_KEY, Runtime, runtime_of_app
+from walkbot.clock import Clock, SystemClock
+from walkbot.services.updates import prune_updates
+from walkbot.settings import Settings
+from walkbot.store.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+PRIVATE_COMMANDS = [
+    BotCommand("walk", "Start today's backward-walking session"),
+    BotCommand("settings", "Time zone, reminders, units, safety answers"),
+    BotCommand("help", "What I can do"),
+    BotCommand("privacy", "What I keep about you"),
+    BotCommand("export", "Download your data"),
+    BotCommand("deleteme", "Delete everything I hold about you"),
+]
+GROUP_COMMANDS = [BotCommand("help", "What walkbot does")]
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyApplication:
+    engine = create_engine(settings.database_url)
+    runtime = Runtime(
+        settings=settings, sessions=session_factory(engine), clock=clock or SystemClock()
+    )
+
+    async def post_init(app: AnyApplication) -> None:
+        await app.bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await app.bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
+
+    async def post_shutdown(app: AnyApplication) -> None:
+        await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.rate_limit:
+        # Retries a 429 after retry_after instead of losing the message.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data[RUNTIME_KEY] = runtime
+    handlers.register(app)
+    return app
+
+
+async def _prune(context: Any) -> None:
+    rt = runtime_of_app(context.application)
+    async with rt.transaction() as session:
+        await prune_updates(session, now=rt.clock.now())

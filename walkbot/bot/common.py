@@ -1,0 +1,88 @@
+"""Help, privacy, groups, the fallbacks that keep the bot from ever going silent, and errors."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ApplicationHandlerStop
+
+from walkbot.bot import texts
+from walkbot.bot.runtime import Context, runtime_of
+from walkbot.services.updates import record_update
+
+log = logging.getLogger(__name__)
+
+
+async def drop_duplicates(update: Update, context: Context) -> None:
+    """Telegram may deliver an update twice; the first one recorded is the only one handled."""
+    rt = runtime_of(context)
+    try:
+        async with rt.transaction() as session:
+            await record_update(session, update_id=update.update_id, now=rt.clock.now())
+    except IntegrityError:
+        log.info("dropping duplicate update %s", update.update_id)
+        raise ApplicationHandlerStop from None
+
+
+async def help_command(update: Update, context: Context) -> None:
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(texts.HELP)
+
+
+async def privacy(update: Update, context: Context) -> None:
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(texts.PRIVACY)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    command = message.text.split()[0].split("@")[0][:32]
+    await message.reply_text(texts.NOT_A_COMMAND.format(command=command))
+
+
+async def group_intro(update: Update, context: Context) -> None:
+    if update.effective_chat is not None:
+        link = f"https://t.me/{context.bot.username}"
+        await update.effective_chat.send_message(texts.GROUP_INTRO.format(link=link))
+
+
+async def bot_membership(update: Update, context: Context) -> None:
+    """Say hello when someone adds walkbot to a group."""
+    change = update.my_chat_member
+    if change is None or change.chat.type == "private":
+        return
+    was_in = change.old_chat_member.status in {
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    }
+    now_in = change.new_chat_member.status in {
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    }
+    if now_in and not was_in:
+        await group_intro(update, context)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the fault (never the token) and tell the person, so nobody meets silence."""
+    log.error(
+        "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(texts.ERROR[:190])
+            await update.effective_chat.send_message(texts.ERROR)
+        except Exception:  # the apology itself failed; the log above holds the cause
+            log.warning("could not send the apology", exc_info=True)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button from an old message, or data nobody sends: answer it and change nothing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STALE_BUTTON)

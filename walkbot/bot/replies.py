@@ -1,0 +1,34 @@
+"""Small helpers for replying that every feature shares."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+log = logging.getLogger(__name__)
+
+
+async def edit_text(
+    message: Message | None, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit a bot message; an unchanged or vanished message is not worth an error."""
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower() and "not found" not in str(error).lower():
+            raise
+
+
+async def mark_answered(query: CallbackQuery, chosen: str) -> None:
+    """Show the choice on the question and take its buttons away, so it can't be tapped twice."""
+    message = query.message
+    if isinstance(message, Message) and message.text is not None:
+        await edit_text(message, f"{message.text}\n\n→ {chosen}")
+
+
+def joined(*parts: str | None) -> str:
+    return "\n\n".join(part for part in parts if part)

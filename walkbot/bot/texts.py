@@ -1,0 +1,116 @@
+"""What walkbot says: UK English, warm and brief, safety first, no medical claims."""
+
+from __future__ import annotations
+
+WELCOME = (
+    "Hello{name}! I'm walkbot, your coach for backward walking.\n\n"
+    "Walking backwards works your knees and thighs with little impact, trains balance, "
+    "and gets your heart going more than walking forwards. I'll plan short backward "
+    "intervals inside your walks and build them up with you.\n\n"
+    "I'm not medical advice. To coach you I keep your answers and walks; "
+    "/privacy says what, and you can delete it all any time.\n\n"
+    "Shall we start?"
+)
+CONSENT_YES = "Yes, let's start"
+CONSENT_NO = "No thanks"
+CONSENT_DECLINED = (
+    "No problem. I haven't stored anything about you. If you change your mind, just send /start."
+)
+CONSENT_GIVEN = "Thank you! First, a few quick safety questions. Tap Yes or No."
+
+SCREENING_INTRO = "Safety check {n} of {total}"
+SAFETY_FLAGGED = (
+    "Thanks for telling me. Because you answered yes to something, please check with your "
+    "doctor or physio before you start.\n\n"
+    "When you do start, use a treadmill with handrails (safety clip on), or walk beside a "
+    "rail or wall, or with a companion. I'll keep the steps small and the intervals short."
+)
+SAFETY_CLEAR = "All clear, thank you. We'll still start gently."
+
+ASK_EXPERIENCE = "Have you walked backwards for exercise before?"
+ASK_GOAL = "What matters most to you?"
+ASK_ZONE = (
+    "Which time zone are you in? It's how I send reminders at the right local time.\n\n"
+    "Share your location (📎 → Location), type your city or a zone like Europe/London, "
+    "or pick one:"
+)
+ASK_DAYS = (
+    "Which days shall I remind you? Three a week with a rest day between is a good start.\n"
+    "Tap to switch days on or off, then Done."
+)
+ASK_TIME = "What time on those days? Pick one or type it, like 07:30."
+ASK_SUMMARY_DAY = "Which day would you like your weekly summary?"
+ASK_SUMMARY_TIME = "And at what time? Pick one or type it, like 18:00."
+ASK_UNITS = "Kilometres or miles?"
+
+RESUME = "Welcome back{name}! Let's carry on where we left off."
+GREET_KNOWN = (
+    "Welcome back{name}! Everything's as you left it.\n"
+    "/walk starts a session, /settings changes your choices, /help lists the rest."
+)
+NEED_START = "Hello! Send /start to begin."
+NOT_NOW = "I didn't catch that. /help lists what I can do."
+NOT_A_COMMAND = "I don't know {command}. /help lists what I can do."
+USE_BUTTONS = "Please use the buttons below, or type your answer."
+LOCATION_UNUSED = (
+    "Thanks, but I only use a location to set your time zone, and I haven't kept it. "
+    "To change your zone: /settings."
+)
+LOCATION_NOT_NOW = "Thanks, but I only use a location to find your time zone. I haven't kept it."
+MEDIA_UNUSED = "That's lovely, but I can only read text and button taps."
+ERROR = "Sorry, something went wrong on my side. Nothing you told me is lost; please try again."
+STALE_BUTTON = "That button is out of date."
+
+HELP = (
+    "Here's what I can do:\n"
+    "/walk - start today's backward-walking session\n"
+    "/settings - time zone, reminders, summary, units, safety answers\n"
+    "/privacy - what I keep about you\n"
+    "/export - download your data\n"
+    "/deleteme - delete everything I hold about you\n"
+    "/help - this list\n\n"
+    "Safety first: a clear, flat, familiar path or a treadmill with rails. "
+    "Stop whenever you need to."
+)
+GROUP_INTRO = (
+    "Hello, I'm walkbot: I coach backward walking, a low-impact way to work the knees and "
+    "train balance. Group challenges are coming soon. To start your own plan, message me "
+    "privately: {link}"
+)
+
+PRIVACY = (
+    "What I keep: your Telegram id and first name, your safety answers, experience, goal, "
+    "time zone, reminder and summary times, units, and your walks and ratings. "
+    "I keep no location: a shared location only sets your time zone.\n\n"
+    "Only you can see your data. /export sends you a copy; /deleteme erases it all."
+)
+DELETE_CONFIRM = (
+    "This deletes everything I hold about you: answers, settings and walks. "
+    "It can't be undone. Are you sure?"
+)
+DELETE_YES = "Yes, delete everything"
+DELETE_NO = "No, keep it"
+DELETED = "Done: everything about you is deleted. Send /start if you ever want to come back."
+DELETE_KEPT = "Kept. Nothing has changed."
+NOTHING_STORED = "I don't hold any data about you."
+EXPORT_CAPTION = "Your walkbot data. Share it with your physio if you like."
+
+SETTINGS_HEAD = "Your settings. Tap one to change it."
+SETTINGS_SAVED = "Saved."
+SETTINGS_FINISH_ONBOARDING = "Let's finish setting you up first."
+BACK = "« Back"
+DONE = "Done"
+CHANGE = "Change something"
+
+SUMMARY_HEAD = "All set{name}! Here's your plan."
+SUMMARY_FIRST_SESSION = (
+    "Your first session (about 25 min):\n"
+    "• 5 min forward warm-up\n"
+    "• 6 × (30 s backward + 2 min forward)\n"
+    "• 5 min forward cool-down\n"
+    "When you're ready, send /walk and I'll cue every switch."
+)
+
+
+def with_name(template: str, first_name: str | None) -> str:
+    return template.format(name=f", {first_name}" if first_name else "")

@@ -1,0 +1,86 @@
+"""`walkbot run | migrate | console`: read settings, build the application, run it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from walkbot.settings import DEFAULT_DATABASE_URL, Settings
+
+EXIT_CONFIG = 2
+
+NO_TOKEN = """\
+walkbot needs a Telegram bot token to run.
+  1. In Telegram, message @BotFather, send /newbot, and copy the token it gives you.
+  2. Run:  TELEGRAM_BOT_TOKEN=123456789:AA... walkbot run   (or put it in a .env file)
+To try walkbot offline first, with no token and no Telegram:  walkbot console"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="walkbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    console = commands.add_parser("console", help="chat with walkbot offline in this terminal")
+    console.add_argument("--database-url", default=None, help="default: a walkbot-console.db file")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        return _migrate()
+    if args.command == "console":
+        from walkbot.sandbox.console import run_console
+
+        return run_console(database_url=args.database_url)
+    if args.command in (None, "run"):
+        return _run()
+    parser.print_help()
+    return EXIT_CONFIG
+
+
+def load_settings() -> Settings | None:
+    """Settings from the environment, or None after one clear line on stderr."""
+    if not os.environ.get("TELEGRAM_BOT_TOKEN") and not _dotenv_has_token():
+        print(NO_TOKEN, file=sys.stderr)
+        return None
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]) or "settings"
+            message = problem["msg"].removeprefix("Value error, ")
+            print(f"walkbot: {field.upper()} {message}", file=sys.stderr)
+        return None
+
+
+def _dotenv_has_token() -> bool:
+    try:
+        with open(".env", encoding="utf-8") as env:
+            return any(line.strip().startswith("TELEGRAM_BOT_TOKEN=") for line in env)
+    except OSError:
+        return False
+
+
+def _migrate() -> int:
+    from walkbot.store.migrate import upgrade
+
+    url = Settings.model_fields["database_url"].default
+    url = os.environ.get("DATABASE_URL", url or DEFAULT_DATABASE_URL)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    upgrade(url)
+    return 0
+
+
+def _run() -> int:
+    settings = load_settings()
+    if settings is None:
+        return EXIT_CONFIG
+    from walkbot.runner import run
+
+    return run(settings)

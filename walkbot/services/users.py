@@ -1,0 +1,70 @@
+"""People: creating them on consent, reading and changing only their own row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from walkbot.store.models import User
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who sent an update, as the service layer needs it (no telegram types here)."""
+
+    telegram_id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+
+async def get_user(session: AsyncSession, *, telegram_id: int) -> User | None:
+    return await session.get(User, telegram_id)
+
+
+async def create_user(session: AsyncSession, *, person: Person, now: datetime) -> User:
+    user = User(
+        telegram_id=person.telegram_id,
+        first_name=person.first_name[:128],
+        username=person.username,
+        language_code=person.language_code,
+        consented_at=now,
+        onboarding_step="s0",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def touch_user(session: AsyncSession, *, user: User, person: Person, now: datetime) -> None:
+    """Keep names current and bring back someone who had blocked the bot and returned."""
+    changed = False
+    if user.first_name != person.first_name[:128] or user.username != person.username:
+        user.first_name, user.username = person.first_name[:128], person.username
+        changed = True
+    if not user.active:
+        user.active, user.blocked_at = True, None
+        changed = True
+    if changed:
+        user.updated_at = now
+        session.add(user)
+
+
+async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: datetime) -> None:
+    user = await session.get(User, telegram_id)
+    if user is not None and user.active:
+        user.active, user.blocked_at, user.updated_at = False, now, now
+        session.add(user)
+
+
+async def delete_user(session: AsyncSession, *, telegram_id: int) -> bool:
+    """Erase everything walkbot holds about a person. Returns whether there was anything."""
+    result = await session.exec(select(User.telegram_id).where(User.telegram_id == telegram_id))
+    existed = result.first() is not None
+    await session.exec(delete(User).where(User.telegram_id == telegram_id))  # type: ignore[call-overload]
+    return existed
