@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from walkbot.store.db import SessionFactory, create_engine as create_async, session_factory
-from walkbot.store.db import sync_url
+from walkbot.store.db import SessionFactory, session_factory, sync_url
+from walkbot.store.db import create_engine as create_async
 from walkbot.store.migrate import upgrade
 from walkbot.store.models import metadata
 

@@ -11,6 +11,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from walkbot.bot import handlers
 from walkbot.bot.runtime import RUNTIME_KEY, Runtime, runtime_of_app
 from walkbot.clock import Clock, SystemClock
+from walkbot.scheduling import cues
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import create_engine, session_factory
@@ -21,6 +22,8 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 PRIVATE_COMMANDS = [
     BotCommand("walk", "Start today's backward-walking session"),
+    BotCommand("stop", "End the walk you're on"),
+    BotCommand("history", "Your latest walks"),
     BotCommand("settings", "Time zone, reminders, units, safety answers"),
     BotCommand("help", "What I can do"),
     BotCommand("privacy", "What I keep about you"),
@@ -41,6 +44,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
         await app.bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
+        await cues.restore(app)
 
     async def post_shutdown(app: AnyApplication) -> None:
         await engine.dispose()
@@ -54,7 +58,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
     )
     if settings.rate_limit:
         # Retries a 429 after retry_after instead of losing the message.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data[RUNTIME_KEY] = runtime
     handlers.register(app)

@@ -14,7 +14,7 @@ from walkbot.settings import DEFAULT_DATABASE_URL, Settings
 
 EXIT_CONFIG = 2
 
-NO_TOKEN = """\
+SETUP_HELP = """\
 walkbot needs a Telegram bot token to run.
   1. In Telegram, message @BotFather, send /newbot, and copy the token it gives you.
   2. Run:  TELEGRAM_BOT_TOKEN=123456789:AA... walkbot run   (or put it in a .env file)
@@ -45,10 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def load_settings() -> Settings | None:
     """Settings from the environment, or None after one clear line on stderr."""
     if not os.environ.get("TELEGRAM_BOT_TOKEN") and not _dotenv_has_token():
-        print(NO_TOKEN, file=sys.stderr)
+        print(SETUP_HELP, file=sys.stderr)
         return None
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"]) or "settings"

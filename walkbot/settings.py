@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How often the dispatcher looks for due nudges; small in tests.
     dispatch_interval_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # A gentle reminder when a finished walk is not rated within this time.
+    rating_reminder_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     # Set only by tests and the console: the local fake Bot API has no rate limits to respect.
     rate_limit: bool = True
 

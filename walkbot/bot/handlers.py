@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from walkbot.bot import common, onboarding, privacy, settings
+from walkbot.bot import common, onboarding, privacy, settings, walks
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -35,6 +35,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("privacy", common.privacy, filters=PRIVATE),
             CommandHandler("export", privacy.export, filters=PRIVATE),
             CommandHandler("deleteme", privacy.ask_delete, filters=PRIVATE),
+            CommandHandler("walk", walks.walk_command, filters=PRIVATE),
+            CommandHandler("stop", walks.stop_command, filters=PRIVATE),
+            CommandHandler("history", walks.history, filters=PRIVATE),
             # Groups: a short introduction; challenges come later.
             CommandHandler(["start", "help"], common.group_intro, filters=GROUPS),
             ChatMemberHandler(common.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -43,6 +46,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(onboarding.answer_button, pattern=r"^a:"),
             CallbackQueryHandler(settings.choose, pattern=r"^set:"),
             CallbackQueryHandler(privacy.confirm_delete, pattern=r"^deleteme:(yes|no)$"),
+            CallbackQueryHandler(walks.control, pattern=r"^w:"),
+            CallbackQueryHandler(walks.rate, pattern=r"^r:"),
             CallbackQueryHandler(common.stale_button),
             # Private chats: everything else gets an answer, never silence.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

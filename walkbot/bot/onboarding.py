@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from walkbot.bot import texts
+from walkbot.bot import texts, walks
 from walkbot.bot.questions import onboarding_summary, render, settings_view
 from walkbot.bot.replies import edit_text, joined, mark_answered
 from walkbot.bot.runtime import Context, person_of, runtime_of
@@ -124,7 +124,8 @@ async def _answer(
     if user is None:
         await chat.send_message(texts.NEED_START)
     elif pending is None:
-        await chat.send_message(_unused_reply(given))
+        if not (isinstance(given, flow.Text) and await walks.take_note(update, context)):
+            await chat.send_message(_unused_reply(given))
     elif outcome is None:
         reason = texts.LOCATION_NOT_NOW if isinstance(given, flow.Location) else texts.MEDIA_UNUSED
         await ask(chat.id, context, user, pending, prefix=reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -108,7 +108,7 @@ def profile_lines(user: User, now: datetime) -> list[str]:
     ]
 
 
-def _label(labels: Mapping[StrEnum, str], value: str | None) -> str:
+def _label(labels: Mapping[Any, str], value: str | None) -> str:
     for key, label in labels.items():
         if key.value == value:
             return label

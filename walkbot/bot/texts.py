@@ -64,6 +64,9 @@ STALE_BUTTON = "That button is out of date."
 HELP = (
     "Here's what I can do:\n"
     "/walk - start today's backward-walking session\n"
+    "/walk 6x30/120 - your own: rounds x backward/forward seconds\n"
+    "/stop - end the walk you're on\n"
+    "/history - your latest walks\n"
     "/settings - time zone, reminders, summary, units, safety answers\n"
     "/privacy - what I keep about you\n"
     "/export - download your data\n"
@@ -114,3 +117,17 @@ SUMMARY_FIRST_SESSION = (
 
 def with_name(template: str, first_name: str | None) -> str:
     return template.format(name=f", {first_name}" if first_name else "")
+
+
+FINISH_SETUP_FIRST = "Let's finish setting you up first: send /start to carry on."
+WALK_PLAN = "Today's session: {plan}."
+ALREADY_WALKING = "You're on a walk right now."
+RESUMED = "▶ Off we go again."
+WALK_CANCELLED = "No problem. Send /walk when you're ready."
+NO_WALK = "You're not on a walk right now. /walk starts one."
+NEED_TO_STOP_REPLY = (
+    "Stopped. You did the right thing by listening to your body.\n"
+    "Stand still or sit down and rest. If you have chest pain, feel faint or are "
+    "suddenly very short of breath, get medical help now."
+)
+RATING_THANKS = "Thank you, all saved. Rest well! /history shows your walks."

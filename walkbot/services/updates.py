@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import delete
+from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.store.models import ProcessedUpdate
@@ -20,4 +20,4 @@ async def record_update(session: AsyncSession, *, update_id: int, now: datetime)
 
 async def prune_updates(session: AsyncSession, *, now: datetime) -> None:
     cutoff = now - KEEP_FOR
-    await session.exec(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff))  # type: ignore[call-overload, arg-type]
+    await session.exec(delete(ProcessedUpdate).where(col(ProcessedUpdate.received_at) < cutoff))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.store.models import User
@@ -66,5 +66,5 @@ async def delete_user(session: AsyncSession, *, telegram_id: int) -> bool:
     """Erase everything walkbot holds about a person. Returns whether there was anything."""
     result = await session.exec(select(User.telegram_id).where(User.telegram_id == telegram_id))
     existed = result.first() is not None
-    await session.exec(delete(User).where(User.telegram_id == telegram_id))  # type: ignore[call-overload]
+    await session.exec(delete(User).where(col(User.telegram_id) == telegram_id))
     return existed

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, MetaData, String, Time
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+)
 from sqlmodel import Field, SQLModel
 
 from walkbot.domain.profile import (
@@ -78,3 +90,46 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+
+
+class Walk(SQLModel, table=True):
+    """One session. The row is the truth: cue jobs are rebuilt from it at start-up."""
+
+    __tablename__ = "walks"
+    __table_args__ = (Index("ix_walks_user_id_started_at", "user_id", "started_at"),)
+
+    # BIGINT on PostgreSQL; SQLite auto-increments only an INTEGER primary key.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    plan: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    # ready (safety card shown) -> active -> ended; ratings follow an ended walk.
+    status: str = Field(default="ready", sa_column=Column(String(16), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    pauses: list[dict[str, str | None]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    last_cue_index: int = Field(default=-1, sa_column=Column(Integer, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # finished | stopped | need_to_stop | timed_out | blocked | cancelled
+    end_reason: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    backward_s: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    forward_s: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    active_s: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    rounds_done: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    # effort -> pain -> note -> None: the rating question the person owes, if any.
+    rating_step: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    rating_reminded: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    effort: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    knee_pain: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = Field(default=None, sa_column=_utc_column())

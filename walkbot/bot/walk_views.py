@@ -1,0 +1,52 @@
+"""Buttons and prompts of a walk. Data: `w:<walk>:<action>` for controls, `r:<walk>:<step>:<n>`
+for ratings; both are checked against the walk's owner and state before anything changes."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from walkbot.domain import walks as domain
+
+NEED_TO_STOP = "I need to stop"
+Rendered = tuple[str, InlineKeyboardMarkup]
+
+
+def _control(label: str, walk_id: int, action: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"w:{walk_id}:{action}")
+
+
+def controls(walk_id: int, *, paused: bool) -> InlineKeyboardMarkup:
+    first = (
+        _control("▶ Resume", walk_id, "resume") if paused else _control("⏸ Pause", walk_id, "pause")
+    )
+    return InlineKeyboardMarkup(
+        [[first, _control("⏹ Stop", walk_id, "stop")], [_control(NEED_TO_STOP, walk_id, "need")]]
+    )
+
+
+def start_card(walk_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_control("▶ Start", walk_id, "start"), _control("Not now", walk_id, "cancel")]]
+    )
+
+
+def _rating(label: str, walk_id: int, step: str, value: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"r:{walk_id}:{step}:{value}")
+
+
+def effort_prompt(walk_id: int, *, reminder: bool = False) -> Rendered:
+    buttons = [_rating(domain.effort_button(n), walk_id, "effort", str(n)) for n in range(11)]
+    rows = [buttons[i : i + 3] for i in range(0, 11, 3)]
+    head = "A gentle reminder: how did your walk feel? One tap is enough.\n\n" if reminder else ""
+    return head + domain.EFFORT_QUESTION, InlineKeyboardMarkup(rows)
+
+
+def pain_prompt(walk_id: int) -> Rendered:
+    buttons = [_rating(str(n), walk_id, "pain", str(n)) for n in range(11)]
+    rows = [buttons[:6], buttons[6:], [_rating("Skip", walk_id, "pain", "skip")]]
+    return domain.PAIN_QUESTION, InlineKeyboardMarkup(rows)
+
+
+def note_prompt(walk_id: int) -> Rendered:
+    markup = InlineKeyboardMarkup([[_rating("Skip", walk_id, "note", "skip")]])
+    return "Anything to note about this walk? Type a few words, or Skip.", markup

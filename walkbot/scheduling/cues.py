@@ -1,0 +1,173 @@
+"""Walk cue jobs. The walk row is the truth; jobs are only reminders of when to look at it.
+
+Jobs run however late they are (misfire_grace_time=None): whether a late cue is still worth
+sending is the domain's late policy (`due_cues`), not APScheduler's silent skip.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application, JobQueue
+
+from walkbot.bot import walk_views
+from walkbot.bot.runtime import runtime_of_app
+from walkbot.delivery import Result, send_message
+from walkbot.domain import walks as domain
+from walkbot.services import users
+from walkbot.services import walks as service
+from walkbot.store.models import Walk
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True}
+
+
+def cue_job_name(walk_id: int, index: int) -> str:
+    return f"walk:{walk_id}:cue:{index}"
+
+
+def reminder_job_name(walk_id: int) -> str:
+    return f"walk:{walk_id}:rating-reminder"
+
+
+def schedule_cues(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> int:
+    """Date jobs for every cue still to come; replaces any the walk already had."""
+    assert walk.id is not None
+    cancel_cues(job_queue, walk.id)
+    timeline = service.timeline_of(walk)
+    cues = domain.pending_cues(timeline, now, last_sent_index=walk.last_cue_index)
+    for cue in cues:
+        job_queue.run_once(
+            _cue_job,
+            when=cue.at,
+            name=cue_job_name(walk.id, cue.index),
+            data=walk.id,
+            job_kwargs=JOB_OPTIONS,
+        )
+    return len(cues)
+
+
+def cancel_cues(job_queue: JobQueue[Any], walk_id: int) -> None:
+    prefix = f"walk:{walk_id}:cue:"
+    for job in job_queue.jobs():
+        if job.name is not None and job.name.startswith(prefix):
+            job.schedule_removal()
+
+
+def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> None:
+    assert walk.id is not None
+    assert walk.ended_at is not None
+    delay = runtime_of_app(job_queue.application).settings.rating_reminder_minutes
+    when = max(now, walk.ended_at + timedelta(minutes=delay))
+    for job in job_queue.get_jobs_by_name(reminder_job_name(walk.id)):
+        job.schedule_removal()
+    job_queue.run_once(
+        _reminder_job,
+        when=when,
+        name=reminder_job_name(walk.id),
+        data=walk.id,
+        job_kwargs=JOB_OPTIONS,
+    )
+
+
+async def _cue_job(context: Any) -> None:
+    await fire_due_cue(context.application, context.job.data)
+
+
+async def fire_due_cue(app: AnyApplication, walk_id: int) -> None:
+    """Send what the late policy says is due now (at most one message), and record it."""
+    rt = runtime_of_app(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        walk = await session.get(Walk, walk_id)
+        if walk is None or walk.status != "active":
+            return
+        timeline = service.timeline_of(walk)
+        dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
+        await service.mark_cues_sent(session, walk=walk, last_index=dispatch.last_sent_index)
+        if dispatch.action == "complete":
+            await service.end(session, walk=walk, now=timeline.ends_at or now, reason="finished")
+    if dispatch.text is None:
+        return
+    if dispatch.action == "complete":
+        await _send_finish(app, walk, dispatch.text, now)
+        return
+    delivery = await send_message(
+        app.bot,
+        walk.user_id,
+        dispatch.text,
+        markup=walk_views.controls(walk_id, paused=False),
+        silent=not dispatch.sound,
+    )
+    if delivery.result is Result.BLOCKED:
+        await end_for_blocked(app, walk_id)
+
+
+async def _send_finish(app: AnyApplication, walk: Walk, text: str, now: datetime) -> None:
+    delivery = await send_message(app.bot, walk.user_id, text)
+    if delivery.result is Result.BLOCKED:
+        await end_for_blocked(app, walk.id or 0)
+        return
+    await send_effort_prompt(app, walk)
+    if app.job_queue is not None:
+        schedule_rating_reminder(app.job_queue, walk, now)
+
+
+async def send_effort_prompt(app: AnyApplication, walk: Walk, *, reminder: bool = False) -> None:
+    assert walk.id is not None
+    text, markup = walk_views.effort_prompt(walk.id, reminder=reminder)
+    await send_message(app.bot, walk.user_id, text, markup=markup, silent=True)
+
+
+async def end_for_blocked(app: AnyApplication, walk_id: int) -> None:
+    """They blocked the bot: end the walk quietly and stop writing to them."""
+    rt = runtime_of_app(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        walk = await session.get(Walk, walk_id)
+        if walk is None:
+            return
+        await service.end(session, walk=walk, now=now, reason="blocked")
+        walk.rating_step = None
+        await users.mark_blocked(session, telegram_id=walk.user_id, now=now)
+    if app.job_queue is not None:
+        cancel_cues(app.job_queue, walk_id)
+
+
+async def _reminder_job(context: Any) -> None:
+    app, walk_id = context.application, context.job.data
+    rt = runtime_of_app(app)
+    async with rt.transaction() as session:
+        walk = await session.get(Walk, walk_id)
+        if walk is None or walk.rating_step != "effort" or walk.rating_reminded:
+            return
+        walk.rating_reminded = True
+        session.add(walk)
+    await send_effort_prompt(app, walk, reminder=True)
+
+
+async def restore(app: AnyApplication) -> None:
+    """At start-up: carry every walk on from where its timeline says it is."""
+    rt = runtime_of_app(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        active = await service.active_walks(session)
+        owing = await service.walks_owing_rating(session)
+    for walk in active:
+        assert walk.id is not None
+        await fire_due_cue(app, walk.id)  # one catch-up message, or the finish
+    async with rt.transaction() as session:
+        still_active = await service.active_walks(session)
+    if app.job_queue is None:
+        return
+    for walk in still_active:
+        if not service.is_paused(walk):
+            schedule_cues(app.job_queue, walk, now)
+    for walk in owing:
+        if walk.ended_at is not None:
+            schedule_rating_reminder(app.job_queue, walk, now)
+    log.info("restored %d active walks, %d awaiting a rating", len(still_active), len(owing))
