@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from walkbot.bot import handlers
 from walkbot.bot.runtime import RUNTIME_KEY, Runtime, runtime_of_app
 from walkbot.clock import Clock, SystemClock
+from walkbot.domain import timezones
 from walkbot.scheduling import cues
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
@@ -45,6 +47,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
+        # The city index takes about a second to build: do it off the event loop, now.
+        app.create_task(asyncio.to_thread(timezones.preload), name="preload-zones")
 
     async def post_shutdown(app: AnyApplication) -> None:
         await engine.dispose()

@@ -1,0 +1,48 @@
+"""Runs the real Application in the test's event loop, against the fake Bot API over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from walkbot.app import build_application
+from walkbot.settings import Settings
+
+
+class RunningBot:
+    """The same start and stop sequence as Application.run_polling, minus signal handling."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    async def start(self) -> None:
+        app = build_application(self.settings)
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        self.app = app
+
+    async def stop(self) -> None:
+        app, self.app = self.app, None
+        if app is None:
+            return
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
