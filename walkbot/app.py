@@ -48,7 +48,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
         # The city index takes about a second to build: do it off the event loop, now.
-        app.create_task(asyncio.to_thread(timezones.preload), name="preload-zones")
+        app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
 
     async def post_shutdown(app: AnyApplication) -> None:
         await engine.dispose()

@@ -1,0 +1,36 @@
+"""End-to-end fixtures: a fake Bot API on loopback and the real bot polling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.e2e.harness import RunningBot
+from walkbot.sandbox import TEST_TOKEN, FakeBotApi
+from walkbot.settings import Settings
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(api: FakeBotApi, database_url: str) -> Settings:
+    return Settings(
+        telegram_bot_token=TEST_TOKEN,
+        database_url=database_url,
+        telegram_api_base_url=api.base_url,
+        rating_reminder_minutes=30,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings)
+    await running.start()
+    yield running
+    await running.stop()
