@@ -113,6 +113,7 @@ async def _after_control(
     if action == "start":
         await edit_text(message, f"{message.text if message else ''}\n\n→ Started")
         cues.schedule_cues(job_queue, walk, now)
+        await cues.fire_due_cue(context.application, walk.id)  # the first cue is due now
     elif action == "pause":
         cues.cancel_cues(job_queue, walk.id)
         await _send(context, walk, service.status_of(walk, now).text(), paused=True)

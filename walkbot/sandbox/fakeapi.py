@@ -12,7 +12,7 @@ import json
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -382,7 +382,7 @@ class FakeBotApi:
             async with self._changed:
                 self._changed.notify_all()
 
-        asyncio.get_running_loop().create_task(notify())  # noqa: RUF006 - fire and forget
+        asyncio.get_running_loop().create_task(notify())
 
     # -- faults ---------------------------------------------------------------------------------
 

@@ -1,0 +1,210 @@
+"""Walk sessions end to end: cues on time, controls, ratings, faults and forged buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.harness import RunningBot
+from walkbot.clock import SystemClock
+from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser
+from walkbot.services.users import Person, create_user, get_user
+from walkbot.store.db import SessionFactory, sync_url, transaction
+
+ON_TIME_S = 2.0
+
+
+async def onboard(api: FakeBotApi, sessions: SessionFactory, name: str) -> FakeUser:
+    """A person who finished onboarding earlier (onboarding has its own tests)."""
+    user = api.user(name)
+    async with transaction(sessions) as session:
+        await create_user(session, person=Person(user.id, name), now=SystemClock().now())
+        row = await get_user(session, telegram_id=user.id)
+        assert row is not None
+        row.onboarding_step, row.timezone = None, "Europe/London"
+    return user
+
+
+def walk_row(database_url: str, user_id: int) -> dict[str, object]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT * FROM walks WHERE user_id = :id ORDER BY id DESC"), {"id": user_id}
+        ).mappings().first()
+    engine.dispose()
+    return dict(row) if row else {}
+
+
+async def start_walk(user: FakeUser, args: str) -> tuple[FakeMessage, float]:
+    user.send(f"/walk {args}")
+    card = await user.wait_for_text("Before you start")
+    started = time.monotonic()
+    user.tap("Start", message=card)
+    return card, started
+
+
+def cue_times(api: FakeBotApi, chat_id: int) -> list[tuple[float, str]]:
+    return [
+        (c.received_at, str(c.params["text"]))
+        for c in api.calls
+        if c.method == "sendMessage" and c.params.get("chat_id") == chat_id and c.status == 200
+    ]
+
+
+@pytest.fixture
+async def alice(api: FakeBotApi, sessions: SessionFactory, bot: RunningBot) -> FakeUser:
+    return await onboard(api, sessions, "Alice")
+
+
+async def test_a_full_custom_walk_cues_on_time_then_rates(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    _, started = await start_walk(alice, "2x10/10")
+    expected = [
+        (0, "BACKWARD for 10 s"),
+        (10, "Forward"),
+        (20, "BACKWARD for 10 s"),
+        (30, "Forward"),
+        (40, "Well done"),
+    ]
+    for offset, words in expected:
+        cue = await alice.wait_for_text(words, timeout=offset + 5)
+        arrived = next(t for t, body in cue_times(api, alice.id) if body == cue.body)
+        assert abs(arrived - (started + offset)) < ON_TIME_S, (words, arrived - started)
+        if offset < 40:
+            assert not cue.disable_notification
+            assert cue.button_labels() == ["⏸ Pause", "⏹ Stop", "I need to stop"]
+    bodies = [m.body for m in alice.messages()]
+    assert any("Last round" in b for b in bodies)
+
+    effort = await alice.wait_for_text("How hard did that feel")
+    assert effort.button_labels()[5] == "5 moderate"
+    alice.tap("5 moderate")
+    pain = await alice.wait_for_text("knee pain")
+    alice.tap("7", message=pain)
+    advice = await alice.wait_for_text("Anything to note")
+    assert "clinician" in advice.body
+    alice.send("Felt steady today")
+    await alice.wait_for_text("all saved")
+
+    row = walk_row(database_url, alice.id)
+    assert (row["status"], row["end_reason"], row["rounds_done"]) == ("ended", "finished", 2)
+    assert (row["backward_s"], row["effort"], row["knee_pain"]) == (20, 5, 7)
+    assert row["note"] == "Felt steady today" and row["rating_step"] is None
+
+    alice.send("/history")
+    history = await alice.wait_for_text("Your latest walks")
+    assert "20 s backward" in history.body and "effort 5" in history.body
+
+
+async def test_pause_resume_shifts_the_timeline_and_stop_records_what_was_done(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    await start_walk(alice, "1x10/10")
+    first = await alice.wait_for_text("BACKWARD for 10 s")
+    alice.tap("Pause", message=first)
+    paused = await alice.wait_for_text("Paused")
+    assert paused.button_labels()[0] == "▶ Resume"
+    await asyncio.sleep(12)  # longer than the phase: no cue may arrive while paused
+    assert not any("Forward" in m.body for m in alice.messages())
+    alice.tap("Resume", message=paused)
+    resumed = await alice.wait_for_text("Off we go again")
+    assert "BACKWARD" in resumed.body
+    forward = await alice.wait_for_text("Forward", timeout=12)
+    assert forward is not None
+    alice.send("/walk")
+    status = await alice.wait_for_text("on a walk right now")
+    assert "forward" in status.body.lower()
+    alice.send("/stop")
+    stopped = await alice.wait_for_text("Good call to stop")
+    assert "10 s backward" in stopped.body
+    await alice.wait_for_text("How hard did that feel")
+    row = walk_row(database_url, alice.id)
+    assert (row["end_reason"], row["backward_s"], row["rounds_done"]) == ("stopped", 10, 1)
+    assert len(row["pauses"]) == 1 if isinstance(row["pauses"], list) else '"ended_at"' in str(
+        row["pauses"]
+    )
+
+
+async def test_i_need_to_stop_ends_at_once_and_kindly(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    await start_walk(alice, "3x30/30")
+    cue = await alice.wait_for_text("BACKWARD")
+    alice.tap("I need to stop", message=cue)
+    kind = await alice.wait_for_text("listening to your body")
+    assert "medical help" in kind.body
+    await alice.wait_for_text("How hard did that feel")
+    row = walk_row(database_url, alice.id)
+    assert (row["status"], row["end_reason"]) == ("ended", "need_to_stop")
+
+
+async def test_forged_stale_and_double_taps_change_nothing(
+    api: FakeBotApi, alice: FakeUser, sessions: SessionFactory, database_url: str
+) -> None:
+    bob = await onboard(api, sessions, "Bob")
+    bob.send("/help")
+    await bob.wait_for_text("/walk")
+    card, _ = await start_walk(alice, "1x10/10")
+    cue = await alice.wait_for_text("BACKWARD")
+    walk_id = walk_row(database_url, alice.id)["id"]
+
+    forged = [
+        bob.tap_data(f"w:{walk_id}:stop", message=bob.messages()[-1]),  # not his walk
+        bob.tap_data("w:notanumber:stop", message=bob.messages()[-1]),
+        alice.tap_data(f"w:{walk_id}:explode", message=cue),
+        alice.tap_data(f"w:{walk_id}:start", message=card),  # already started
+        alice.tap_data(f"r:{walk_id}:effort:5", message=cue),  # the walk has not ended
+        alice.tap_data("x" * 64, message=cue),
+    ]
+    ids = [update["callback_query"]["id"] for update in forged]
+    await api.until(lambda: all(api.answered_callbacks[i] is not None for i in ids), 5)
+    assert {api.answered_callbacks[i] for i in ids} == {"That button is out of date."}
+    assert walk_row(database_url, alice.id)["status"] == "active"
+
+    alice.tap("Stop", message=cue)
+    effort = await alice.wait_for_text("How hard did that feel")
+    alice.tap_data(f"r:{walk_id}:effort:11", message=effort)
+    alice.tap("4 easy", message=effort)
+    alice.tap("9 very hard", message=effort)  # a double tap on the same prompt
+    await alice.wait_for_text("knee pain")
+    await asyncio.sleep(0.5)
+    assert walk_row(database_url, alice.id)["effort"] == 4
+
+
+async def test_429_and_5xx_mid_walk_delay_cues_but_lose_nothing(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    await start_walk(alice, "1x10/10")
+    await alice.wait_for_text("BACKWARD")
+    api.fail_next("sendMessage", status=429, retry_after=1, chat_id=alice.id)
+    forward = await alice.wait_for_text("Forward", timeout=15)
+    api.fail_next("sendMessage", status=502, chat_id=alice.id)
+    await alice.wait_for_text("Well done", timeout=15)
+    await alice.wait_for_text("How hard did that feel")
+    statuses = [c.status for c in api.calls if c.method == "sendMessage"]
+    assert 429 in statuses and 502 in statuses
+    assert "Forward" in forward.body
+    assert walk_row(database_url, alice.id)["end_reason"] == "finished"
+
+
+async def test_a_blocked_user_ends_the_walk_quietly(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    await start_walk(alice, "1x10/10")
+    await alice.wait_for_text("BACKWARD")
+    alice.block()
+    await api.wait_for(lambda c: c.status == 403, timeout=15)
+    await asyncio.sleep(0.5)
+    row = walk_row(database_url, alice.id)
+    assert (row["status"], row["end_reason"], row["rating_step"]) == ("ended", "blocked", None)
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        active = connection.execute(
+            text("SELECT active FROM users WHERE telegram_id = :id"), {"id": alice.id}
+        ).scalar_one()
+    engine.dispose()
+    assert not active
