@@ -31,9 +31,13 @@ async def onboard(api: FakeBotApi, sessions: SessionFactory, name: str) -> FakeU
 def walk_row(database_url: str, user_id: int) -> dict[str, object]:
     engine = create_engine(sync_url(database_url))
     with engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT * FROM walks WHERE user_id = :id ORDER BY id DESC"), {"id": user_id}
-        ).mappings().first()
+        row = (
+            connection.execute(
+                text("SELECT * FROM walks WHERE user_id = :id ORDER BY id DESC"), {"id": user_id}
+            )
+            .mappings()
+            .first()
+        )
     engine.dispose()
     return dict(row) if row else {}
 
@@ -124,8 +128,10 @@ async def test_pause_resume_shifts_the_timeline_and_stop_records_what_was_done(
     await alice.wait_for_text("How hard did that feel")
     row = walk_row(database_url, alice.id)
     assert (row["end_reason"], row["backward_s"], row["rounds_done"]) == ("stopped", 10, 1)
-    assert len(row["pauses"]) == 1 if isinstance(row["pauses"], list) else '"ended_at"' in str(
-        row["pauses"]
+    assert (
+        len(row["pauses"]) == 1
+        if isinstance(row["pauses"], list)
+        else '"ended_at"' in str(row["pauses"])
     )
 
 
