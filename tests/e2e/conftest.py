@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.e2e.harness import RunningBot
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi
+from walkbot.sandbox.embedded import RunningBot
 from walkbot.settings import Settings
 
 

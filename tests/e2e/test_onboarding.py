@@ -6,8 +6,8 @@ from datetime import time
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.harness import RunningBot
 from walkbot.sandbox import FakeBotApi, FakeUser
+from walkbot.sandbox.embedded import RunningBot
 from walkbot.store.db import sync_url
 
 

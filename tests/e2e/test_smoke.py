@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tests.e2e.harness import RunningBot
 from walkbot.sandbox import FakeBotApi
+from walkbot.sandbox.embedded import RunningBot
 
 
 async def test_start_greets_and_asks_consent(api: FakeBotApi, bot: RunningBot) -> None:

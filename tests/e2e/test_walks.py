@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.harness import RunningBot
 from walkbot.clock import SystemClock
 from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser
+from walkbot.sandbox.embedded import RunningBot
 from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.db import SessionFactory, sync_url, transaction
 

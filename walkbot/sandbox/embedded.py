@@ -1,4 +1,4 @@
-"""Runs the real Application in the test's event loop, against the fake Bot API over HTTP."""
+"""Runs the real Application inside an existing event loop: for the tests and the console."""
 
 from __future__ import annotations
 
