@@ -6,10 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.profile import describe_days, format_clock_time
-from walkbot.store.models import User
+from walkbot.store.models import User, Walk
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -33,10 +34,32 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
+def _walk(walk: Walk) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": walk.id,
+        "plan": walk.plan,
+        "status": walk.status,
+        "started_at": iso(walk.started_at),
+        "ended_at": iso(walk.ended_at),
+        "end_reason": walk.end_reason,
+        "backward_seconds": walk.backward_s,
+        "active_seconds": walk.active_s,
+        "rounds_done": walk.rounds_done,
+        "effort": walk.effort,
+        "knee_pain": walk.knee_pain,
+        "note": walk.note,
+    }
+
+
 async def export_user(session: AsyncSession, *, telegram_id: int, now: datetime) -> bytes | None:
     """Everything walkbot holds about one person, as JSON; None when there is nothing."""
     user = await session.get(User, telegram_id)
     if user is None:
         return None
-    document = {"exported_at": now.isoformat(), "profile": _profile(user)}
+    statement = select(Walk).where(Walk.user_id == telegram_id).order_by(col(Walk.id))
+    walks = [_walk(walk) for walk in (await session.exec(statement)).all()]
+    document = {"exported_at": now.isoformat(), "profile": _profile(user), "walks": walks}
     return json.dumps(document, indent=2, ensure_ascii=False).encode()
