@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from telegram import Update
 
@@ -14,6 +15,19 @@ from walkbot.store.db import is_sqlite
 from walkbot.store.migrate import is_at_head, upgrade
 
 log = logging.getLogger("walkbot")
+WEBHOOK_PATH = "telegram"
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Telegram must send WEBHOOK_SECRET in X-Telegram-Bot-Api-Secret-Token; PTB answers 403
+    to any update without it."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    return {
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
 
 
 def run(settings: Settings) -> int:
@@ -29,14 +43,10 @@ def run(settings: Settings) -> int:
     app = build_application(settings)
     if settings.webhook_url:
         log.info("walkbot starting (webhook on port %s)", settings.port)
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         app.run_webhook(
             listen="0.0.0.0",  # noqa: S104 - a webhook must accept Telegram's connections
             port=settings.port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
+            **webhook_options(settings),
         )
     else:
         log.info("walkbot starting (polling)")

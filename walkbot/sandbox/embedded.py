@@ -8,11 +8,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from walkbot.app import build_application
+from walkbot.runner import webhook_options
 from walkbot.settings import Settings
 
 
 class RunningBot:
-    """The same start and stop sequence as Application.run_polling, minus signal handling."""
+    """The start and stop sequence of run_polling/run_webhook, minus signal handling."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -24,9 +25,14 @@ class RunningBot:
         if app.post_init is not None:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
+        if self.settings.webhook_url:
+            await app.updater.start_webhook(
+                listen="127.0.0.1", port=self.settings.port, **webhook_options(self.settings)
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+            )
         await app.start()
         self.app = app
 
