@@ -1,0 +1,161 @@
+"""Cue lateness with many simultaneous walks: run by hand, figures go to docs/performance.md.
+
+    .venv/bin/python -m bench.cue_latency --walks 300 --plan 3x10/10 [--no-limits]
+
+Starts the fake Bot API here (Telegram-like limits on unless --no-limits), runs `walkbot run`
+as a separate process against it, seeds onboarded people, has each send /walk and tap Start,
+and compares when the fake server received every cue with when the timeline planned it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from walkbot.domain import walks as domain
+from walkbot.sandbox import TEST_TOKEN, FakeBotApi, Limits
+from walkbot.store.db import sync_url
+from walkbot.store.migrate import upgrade
+
+
+def seed(database_url: str, user_ids: list[int]) -> None:
+    engine = create_engine(sync_url(database_url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        for user_id in user_ids:
+            connection.execute(
+                text(
+                    "INSERT INTO users (telegram_id, first_name, consented_at, screening, "
+                    "timezone, reminder_days, reminder_time, summary_day, summary_time, units, "
+                    "level, active, created_at, updated_at) VALUES (:id, 'Walker', :now, '{}', "
+                    "'Europe/London', 21, '08:00:00', 6, '18:00:00', 'km', 1, true, :now, :now)"
+                ),
+                {"id": user_id, "now": now},
+            )
+    engine.dispose()
+
+
+def walk_starts(database_url: str) -> dict[int, datetime]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT user_id, started_at FROM walks")).all()
+    engine.dispose()
+    starts = {}
+    for user_id, started in rows:
+        value = (
+            datetime.fromisoformat(str(started)) if not isinstance(started, datetime) else started
+        )
+        starts[int(user_id)] = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return starts
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """CPU seconds used and resident memory in KiB, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    rss = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmRSS")
+    )
+    return cpu, rss
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def run(walks: int, plan_text: str, limits: bool) -> None:
+    plan = domain.parse_custom_plan(plan_text)
+    workdir = Path(tempfile.mkdtemp(prefix="walkbot-bench-"))
+    database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
+    upgrade(database_url)
+    async with FakeBotApi(limits=Limits() if limits else None) as api:
+        people = [api.user(f"W{i}") for i in range(walks)]
+        seed(database_url, [p.id for p in people])
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+        }
+        bot = subprocess.Popen([sys.executable, "-m", "walkbot", "run"], env=env)
+        try:
+            await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+            cpu_before, _ = process_usage(bot.pid)
+            for person in people:
+                person.send(f"/walk {plan_text}")
+            for person in people:
+                card = await person.wait_for_text("Before you start", timeout=120)
+                person.tap("Start", message=card)
+            finishes = [
+                p.wait_for_text("How hard did that feel", timeout=plan.total_s + 180)
+                for p in people
+            ]
+            await asyncio.gather(*finishes)
+            cpu_after, rss = process_usage(bot.pid)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=30)
+        report(api, people, walk_starts(database_url), plan, cpu_after - cpu_before, rss, limits)
+
+
+def report(
+    api: FakeBotApi,
+    people: list,
+    starts: dict[int, datetime],
+    plan: domain.WalkPlan,
+    cpu_s: float,
+    rss_kib: int,
+    limits: bool,
+) -> None:
+    lateness: list[float] = []
+    lost = 0
+    for person in people:
+        timeline = domain.build_timeline(plan, starts[person.id])
+        received = [
+            c.wall
+            for c in api.calls
+            if c.method == "sendMessage"
+            and c.status == 200
+            and c.params.get("chat_id") == person.id
+            and c.wall >= starts[person.id]
+            and "How hard" not in str(c.params.get("text"))
+        ]
+        lost += max(0, len(timeline.cues) - len(received))
+        for cue, wall in zip(timeline.cues, received, strict=False):
+            lateness.append((wall - cue.at).total_seconds())
+    print(f"limits {'on' if limits else 'off'}: {len(people)} walks of {plan.describe()}")
+    print(f"cues {len(lateness)}, lost {lost}, 429s received {api.stats.too_many_requests}")
+    print(
+        f"lateness s: p50 {percentile(lateness, 0.5):.3f}  p95 {percentile(lateness, 0.95):.3f}  p99 {percentile(lateness, 0.99):.3f}  max {max(lateness):.3f}  mean {statistics.fmean(lateness):.3f}"
+    )
+    print(f"bot process: {cpu_s:.1f} CPU s, {rss_kib / 1024:.0f} MiB resident")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--walks", type=int, default=300)
+    parser.add_argument("--plan", default="3x10/10")
+    parser.add_argument("--no-limits", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    asyncio.run(run(args.walks, args.plan, not args.no_limits))
+    print(f"bench took {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
