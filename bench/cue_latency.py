@@ -109,7 +109,7 @@ async def run(walks: int, plan_text: str, limits: bool) -> None:
             cpu_after, rss = process_usage(bot.pid)
         finally:
             bot.terminate()
-            bot.wait(timeout=30)
+            await asyncio.to_thread(bot.wait, 30)
         report(api, people, walk_starts(database_url), plan, cpu_after - cpu_before, rss, limits)
 
 

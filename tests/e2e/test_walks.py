@@ -12,6 +12,7 @@ from walkbot.clock import SystemClock
 from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.services.users import Person, create_user, get_user
+from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, sync_url, transaction
 
 ON_TIME_S = 2.0
@@ -214,3 +215,26 @@ async def test_a_blocked_user_ends_the_walk_quietly(
         ).scalar_one()
     engine.dispose()
     assert not active
+
+
+async def test_an_unrated_walk_gets_one_gentle_reminder(
+    api: FakeBotApi, sessions: SessionFactory, settings: Settings, database_url: str
+) -> None:
+    quick = settings.model_copy(update={"rating_reminder_minutes": 0.05})  # 3 s
+    running = RunningBot(quick)
+    await running.start()
+    try:
+        zoe = await onboard(api, sessions, "Zoe")
+        await start_walk(zoe, "1x10/10")
+        await zoe.wait_for_text("BACKWARD")
+        zoe.send("/stop")
+        await zoe.wait_for_text("How hard did that feel")
+        reminder = await zoe.wait_for_text("gentle reminder", timeout=10)
+        zoe.tap("6 moderate", message=reminder)
+        await zoe.wait_for_text("knee pain")
+        await asyncio.sleep(4)
+        reminders = [m for m in zoe.messages() if "gentle reminder" in m.body]
+        assert len(reminders) == 1
+        assert walk_row(database_url, zoe.id)["effort"] == 6
+    finally:
+        await running.stop()
