@@ -4,7 +4,7 @@ abandoned onboarding resumes where it stopped, even after a restart."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -239,15 +239,20 @@ def _time_answer(given: Answer) -> tuple[bool, str]:
     return False, ""
 
 
-def _apply_reminder_time(user: User, given: Answer, _now: datetime) -> Outcome:
+def _read_time(given: Answer) -> time | None:
     is_button, raw = _time_answer(given)
-    value = steps.parse_button_time(raw) if is_button else steps.parse_time_answer(raw)
+    return steps.parse_button_time(raw) if is_button else steps.parse_time_answer(raw)
+
+
+def _time_refused(step: str, example: str) -> Outcome:
+    notice = f"Please pick a time, or type one like {example} (24-hour clock)."
+    return Outcome(accepted=False, ask=step, notice=notice)
+
+
+def _apply_reminder_time(user: User, given: Answer, _now: datetime) -> Outcome:
+    value = _read_time(given)
     if value is None:
-        return Outcome(
-            accepted=False,
-            ask="time",
-            notice=("Please pick a time, or type one like 07:30 (24-hour clock)."),
-        )
+        return _time_refused("time", "07:30")
     user.reminder_time = value
     return Outcome(accepted=True, chosen=format_clock_time(value))
 
@@ -263,14 +268,9 @@ def _apply_summary_day(user: User, given: Answer, _now: datetime) -> Outcome:
 
 
 def _apply_summary_time(user: User, given: Answer, _now: datetime) -> Outcome:
-    is_button, raw = _time_answer(given)
-    value = steps.parse_button_time(raw) if is_button else steps.parse_time_answer(raw)
+    value = _read_time(given)
     if value is None:
-        return Outcome(
-            accepted=False,
-            ask="stime",
-            notice=("Please pick a time, or type one like 18:00 (24-hour clock)."),
-        )
+        return _time_refused("stime", "18:00")
     user.summary_time = value
     return Outcome(accepted=True, chosen=format_clock_time(value))
 
