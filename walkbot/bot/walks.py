@@ -89,9 +89,8 @@ async def _apply(session: Any, walk: Any, action: str, now: Any) -> tuple[Any, b
         return None, await service.pause(session, walk=walk, now=now)
     if action == "resume":
         return None, await service.resume(session, walk=walk, now=now)
-    if action == "cancel" and walk.status == "ready":
-        await session.delete(walk)
-        return None, True
+    if action == "cancel":
+        return None, await service.cancel(session, walk=walk)
     if action in {"stop", "need"}:
         reason: service.EndReason = "need_to_stop" if action == "need" else "stopped"
         summary = await service.end(session, walk=walk, now=now, reason=reason)

@@ -80,6 +80,14 @@ async def start(session: AsyncSession, *, walk: Walk, now: datetime) -> bool:
     return True
 
 
+async def cancel(session: AsyncSession, *, walk: Walk) -> bool:
+    """'Not now' on the safety card: an unstarted walk leaves no trace."""
+    if walk.status != "ready":
+        return False
+    await session.delete(walk)
+    return True
+
+
 async def pause(session: AsyncSession, *, walk: Walk, now: datetime) -> bool:
     if walk.status != "active" or is_paused(walk):
         return False
