@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
 )
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from walkbot.domain.profile import (
@@ -75,7 +77,19 @@ class User(SQLModel, table=True):
     summary_day: int = Field(default=DEFAULT_SUMMARY_DAY, sa_column=Column(Integer, nullable=False))
     summary_time: time = Field(default=DEFAULT_SUMMARY_TIME, sa_column=Column(Time, nullable=False))
     units: str = Field(default="km", sa_column=Column(String(8), nullable=False))
+    # The programme level (walkbot.domain.programme.LEVELS) the next /walk uses.
     level: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    weekly_target: int = Field(
+        default=3, sa_column=Column(Integer, nullable=False, server_default="3")
+    )
+
+    # The dispatch tick's queue: the next instant each routine message is due (None: never).
+    next_nudge_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    # A snoozed nudge comes back once, without a second Snooze button.
+    nudge_snoozed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false())
+    )
+    next_summary_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
 
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     blocked_at: datetime | None = Field(default=None, sa_column=_utc_column())
@@ -133,3 +147,90 @@ class Walk(SQLModel, table=True):
     knee_pain: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rated_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+    # The programme level this walk was planned from; None for a custom /walk plan.
+    level: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # Next-morning knee check, asked after a walk with knee pain above 3.
+    knee_check_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    knee_check_sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    knee_morning: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    knee_morning_worse: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+
+
+def _user_fk() -> Any:
+    return Column(BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), nullable=False)
+
+
+def _id_column() -> Any:
+    return Column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+class LevelChange(SQLModel, table=True):
+    """Every move on the programme, by the rule or by the person's choice (/level)."""
+
+    __tablename__ = "level_changes"
+    __table_args__ = (Index("ix_level_changes_user_id_changed_at", "user_id", "changed_at"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    user_id: int = Field(sa_column=_user_fk())
+    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    from_level: int = Field(sa_column=Column(Integer, nullable=False))
+    to_level: int = Field(sa_column=Column(Integer, nullable=False))
+    # e.g. step_up | repeat | step_down | chose_repeat | chose_back | start
+    reason: str = Field(sa_column=Column(String(32), nullable=False))
+    walk_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class SixMinuteTest(SQLModel, table=True):
+    """A guided six-minute walk test (ATS 2002), forward or backward."""
+
+    __tablename__ = "six_minute_tests"
+    __table_args__ = (Index("ix_six_minute_tests_user_id_started_at", "user_id", "started_at"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    user_id: int = Field(sa_column=_user_fk())
+    direction: str = Field(sa_column=Column(String(8), nullable=False))  # forward | backward
+    # setup -> running -> recording -> done; or stopped / cancelled
+    status: str = Field(default="setup", sa_column=Column(String(16), nullable=False))
+    # The question the person owes while recording, if any.
+    step: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    last_cue_index: int = Field(default=-1, sa_column=Column(Integer, nullable=False))
+    effort_before: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    effort_after: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    metres: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    laps: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    lap_length_m: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    stopped_early: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    symptoms: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RestPeriod(SQLModel, table=True):
+    """A holiday or rest (/pause): no nudges, and the weeks it covers do not break a streak."""
+
+    __tablename__ = "rest_periods"
+    __table_args__ = (Index("ix_rest_periods_user_id_starts_at", "user_id", "starts_at"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    user_id: int = Field(sa_column=_user_fk())
+    starts_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    ends_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class FailedDelivery(SQLModel, table=True):
+    """A routine message given up on after bounded retries: recorded, never silently lost."""
+
+    __tablename__ = "failed_deliveries"
+    __table_args__ = (Index("ix_failed_deliveries_user_id_failed_at", "user_id", "failed_at"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    user_id: int = Field(sa_column=_user_fk())
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # nudge | summary | knee
+    due_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    failed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    detail: str = Field(default="", sa_column=Column(String(256), nullable=False))
