@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from walkbot.app import build_application
+from walkbot.clock import Clock
 from walkbot.runner import webhook_options
 from walkbot.settings import Settings
 
@@ -15,12 +16,13 @@ from walkbot.settings import Settings
 class RunningBot:
     """The start and stop sequence of run_polling/run_webhook, minus signal handling."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock
         self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
 
     async def start(self) -> None:
-        app = build_application(self.settings)
+        app = build_application(self.settings, clock=self.clock)
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -91,6 +92,9 @@ class Limits:
     per_chat_per_second: int = 1
     per_chat_burst: int = 3
     per_group_per_minute: int = 20
+    # Also hold private chats to per_chat_per_second over time (a token bucket holding
+    # per_chat_burst), as Telegram does; off by default, so a burst window alone applies.
+    sustained_per_chat: bool = False
 
 
 @dataclass
@@ -242,6 +246,7 @@ class FakeBotApi:
         self._changed = asyncio.Condition()
         self._sent_times: deque[float] = deque()
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
+        self._chat_tokens: dict[int, tuple[float, float]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.answered_callbacks: dict[str, str | None] = {}
@@ -472,8 +477,22 @@ class FakeBotApi:
         if len(per_chat) >= limit:
             wait = max(1, int(span - (now - per_chat[0])) + 1)
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        if chat_id > 0 and self.limits.sustained_per_chat:  # a burst, then ~1/s
+            self._check_chat_rate(chat_id, now)
         window.append(now)
         per_chat.append(now)
+
+    def _check_chat_rate(self, chat_id: int, now: float) -> None:
+        """A token bucket: per_chat_burst tokens, refilled at per_chat_per_second."""
+        assert self.limits is not None
+        rate, burst = self.limits.per_chat_per_second, self.limits.per_chat_burst
+        tokens, last = self._chat_tokens.get(chat_id, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens < 1:
+            wait = max(1, math.ceil((1 - tokens) / rate))
+            self._chat_tokens[chat_id] = (tokens, now)
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        self._chat_tokens[chat_id] = (tokens - 1, now)
 
     # -- methods --------------------------------------------------------------------------------
 
