@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import create_engine, text
-
+from tests.e2e.rows import latest_row
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.store.db import sync_url
 
 
 def _row(database_url: str, telegram_id: int) -> dict[str, object]:
-    engine = create_engine(sync_url(database_url))
-    with engine.connect() as connection:
-        row = (
-            connection.execute(
-                text("SELECT * FROM users WHERE telegram_id = :id"), {"id": telegram_id}
-            )
-            .mappings()
-            .first()
-        )
-    engine.dispose()
-    return dict(row) if row else {}
+    return latest_row(database_url, "users", telegram_id)
 
 
 async def _answer_screening(
@@ -65,7 +53,10 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     await alice.wait_for_text("Kilometres or miles")
     alice.tap("Miles")
     summary = await alice.wait_for_text("All set")
-    assert "6 × (30 s backward + 2 min forward)" in summary.body
+    # A yes in screening starts one level lower: one round fewer than the standard 6.
+    assert "about 23 min" in summary.body
+    assert "5 × (30 s backward + 2 min forward)" in summary.body
+    assert "one round shorter" in summary.body
     assert "Mon, Wed, Fri, Sun at 07:45" in summary.body
     assert "check with your doctor or physio first" in summary.body
 
@@ -74,6 +65,7 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     assert row["timezone"] == "Europe/London"
     assert row["experience"] == "little" and row["goal"] == "balance"
     assert row["units"] == "mi"
+    assert row["level"] == 0
     assert str(row["reminder_time"]).startswith(str(time(7, 45)))
     assert all(api.answered_callbacks[q] is not None for q in api.answered_callbacks)
 

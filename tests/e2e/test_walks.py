@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.rows import latest_row, row_when
 from walkbot.clock import SystemClock
 from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser
 from walkbot.sandbox.embedded import RunningBot
@@ -30,17 +31,7 @@ async def onboard(api: FakeBotApi, sessions: SessionFactory, name: str) -> FakeU
 
 
 def walk_row(database_url: str, user_id: int) -> dict[str, object]:
-    engine = create_engine(sync_url(database_url))
-    with engine.connect() as connection:
-        row = (
-            connection.execute(
-                text("SELECT * FROM walks WHERE user_id = :id ORDER BY id DESC"), {"id": user_id}
-            )
-            .mappings()
-            .first()
-        )
-    engine.dispose()
-    return dict(row) if row else {}
+    return latest_row(database_url, "walks", user_id)
 
 
 async def start_walk(user: FakeUser, args: str) -> tuple[FakeMessage, float]:
@@ -205,8 +196,7 @@ async def test_a_blocked_user_ends_the_walk_quietly(
     await alice.wait_for_text("BACKWARD")
     alice.block()
     await api.wait_for(lambda c: c.status == 403, timeout=15)
-    await asyncio.sleep(0.5)
-    row = walk_row(database_url, alice.id)
+    row = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
     assert (row["status"], row["end_reason"], row["rating_step"]) == ("ended", "blocked", None)
     engine = create_engine(sync_url(database_url))
     with engine.connect() as connection:
@@ -238,3 +228,22 @@ async def test_an_unrated_walk_gets_one_gentle_reminder(
         assert walk_row(database_url, zoe.id)["effort"] == 6
     finally:
         await running.stop()
+
+
+async def test_not_now_on_the_safety_card_leaves_no_walk_and_no_cues(
+    api: FakeBotApi, alice: FakeUser, database_url: str
+) -> None:
+    alice.send("/walk 2x10/10")
+    card = await alice.wait_for_text("Before you start")
+    start_data = card.buttons[0][0].callback_data or ""
+    assert walk_row(database_url, alice.id)["status"] == "ready"
+    alice.tap("Not now", message=card)
+    await api.until(lambda: "Send /walk when you're ready" in card.body, timeout=5)
+    assert walk_row(database_url, alice.id) == {}
+    # The old card's Start button is now stale: it must not start a walk from nothing.
+    update = alice.tap_data(start_data, message=card)
+    query_id = update["callback_query"]["id"]
+    await api.until(lambda: api.answered_callbacks.get(query_id) is not None, timeout=5)
+    assert "out of date" in (api.answered_callbacks[query_id] or "")
+    assert walk_row(database_url, alice.id) == {}
+    assert not any("BACKWARD" in body for _, body in cue_times(api, alice.id))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from walkbot.bot import texts, walks
+from walkbot.bot import sixmin, texts, walks
 from walkbot.bot.questions import onboarding_summary, render, settings_view
-from walkbot.bot.replies import edit_text, joined, mark_answered
+from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services import onboarding as flow
 from walkbot.services.users import create_user, get_user, touch_user
@@ -50,7 +49,7 @@ async def consent(update: Update, context: Context) -> None:
     rt = runtime_of(context)
     if query.data == "consent:no":
         await query.answer()
-        await edit_text(_message(query), texts.CONSENT_DECLINED)
+        await edit_text(query_message(query), texts.CONSENT_DECLINED)
         return
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
@@ -74,7 +73,7 @@ async def answer_button(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None or query.data is None or query.message is None:
         return
-    _, step, value = [*query.data.split(":", 2), "", ""][:3]
+    step, value = callback_fields(query.data, 2)
     await _answer(update, context, step, flow.Button(value), query)
 
 
@@ -124,13 +123,18 @@ async def _answer(
     if user is None:
         await chat.send_message(texts.NEED_START)
     elif pending is None:
-        if not (isinstance(given, flow.Text) and await walks.take_note(update, context)):
+        if not (isinstance(given, flow.Text) and await _take_text(update, context)):
             await chat.send_message(_unused_reply(given))
     elif outcome is None:
         reason = texts.LOCATION_NOT_NOW if isinstance(given, flow.Location) else texts.MEDIA_UNUSED
         await ask(chat.id, context, user, pending, prefix=reason)
     else:
         await _follow_up(chat.id, context, user, outcome, query)
+
+
+async def _take_text(update: Update, context: Context) -> bool:
+    """Typed answers owed elsewhere: a six-minute test's distance or note, a walk's note."""
+    return await sixmin.take_text(update, context) or await walks.take_note(update, context)
 
 
 def _unused_reply(given: flow.Answer | None) -> str:
@@ -147,7 +151,7 @@ async def _follow_up(
     now = runtime_of(context).clock.now()
     if outcome.redraw and query is not None and outcome.ask is not None:
         text, markup = render(outcome.ask, user, editing=user.editing is not None)
-        await edit_text(_message(query), text, markup)
+        await edit_text(query_message(query), text, markup)
         return
     confirmation = None
     if outcome.accepted and outcome.chosen:
@@ -184,11 +188,3 @@ async def ask(
 ) -> None:
     text, markup = render(step, user, editing=user.editing is not None, zone_choices=zone_choices)
     await context.bot.send_message(chat_id, joined(prefix, text), reply_markup=markup)
-
-
-def _message(query: CallbackQuery) -> Message | None:
-    return query.message if isinstance(query.message, Message) else None
-
-
-def is_private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Update
 
 from walkbot.bot import texts, walk_views
-from walkbot.bot.replies import edit_text, joined
+from walkbot.bot.replies import callback_fields, edit_text, joined, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.bot.sixmin_views import stop_button
 from walkbot.domain import walks as domain
 from walkbot.domain.screening import needs_support
 from walkbot.scheduling import cues
+from walkbot.services import sixmin as sixmin_service
 from walkbot.services import walks as service
 from walkbot.services.users import get_user
 from walkbot.services.walk_history import history_text
@@ -30,13 +32,14 @@ async def walk_command(update: Update, context: Context) -> None:
         return
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
-        if user is None or user.onboarding_step is not None:
+        test = await sixmin_service.running_test(session, user_id=person.telegram_id)
+        if user is None or user.onboarding_step is not None or test is not None:
             walk = None
         else:
-            walk, is_new = await service.prepare(
-                session, user=user, plan=plan or domain.starting_plan(), now=now
-            )
-    if user is None or walk is None or walk.id is None:
+            walk, is_new = await service.prepare(session, user=user, plan=plan, now=now)
+    if test is not None and test.id is not None:
+        await chat.send_message(texts.SIXMIN_RUNNING, reply_markup=stop_button(test.id))
+    elif user is None or walk is None or walk.id is None:
         await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
     elif not is_new:
         paused = service.is_paused(walk)
@@ -61,7 +64,7 @@ async def control(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None or query.data is None:
         return
-    _, walk_text, action = [*query.data.split(":", 2), "", ""][:3]
+    walk_text, action = callback_fields(query.data, 2)
     rt = runtime_of(context)
     now = rt.clock.now()
     async with rt.transaction() as session:
@@ -106,7 +109,7 @@ async def _after_control(
     summary: domain.WalkSummary | None,
     now: Any,
 ) -> None:
-    message = query.message if isinstance(query.message, Message) else None
+    message = query_message(query)
     job_queue = context.job_queue
     assert job_queue is not None
     if action == "start":
@@ -124,13 +127,17 @@ async def _after_control(
     elif action == "cancel":
         await edit_text(message, texts.WALK_CANCELLED)
     else:
-        cues.cancel_cues(job_queue, walk.id)
         words = texts.NEED_TO_STOP_REPLY if action == "need" else None
-        await context.bot.send_message(
-            walk.user_id, joined(words, summary.text if summary else None)
-        )
-        await cues.send_effort_prompt(context.application, walk)
-        cues.schedule_rating_reminder(job_queue, walk, now)
+        await _after_stop(context, walk, joined(words, summary.text if summary else None), now)
+
+
+async def _after_stop(context: Context, walk: Any, text: str, now: Any) -> None:
+    """Cues off, what was done, then the rating questions (with one later reminder)."""
+    assert context.job_queue is not None
+    cues.cancel_cues(context.job_queue, walk.id)
+    await context.bot.send_message(walk.user_id, text)
+    await cues.send_effort_prompt(context.application, walk)
+    cues.schedule_rating_reminder(context.job_queue, walk, now)
 
 
 async def _send(context: Context, walk: Any, text: str, *, paused: bool) -> None:
@@ -160,18 +167,14 @@ async def stop_command(update: Update, context: Context) -> None:
     elif summary is None:
         await chat.send_message(texts.WALK_CANCELLED)
     else:
-        assert context.job_queue is not None
-        cues.cancel_cues(context.job_queue, walk.id or 0)
-        await chat.send_message(summary.text)
-        await cues.send_effort_prompt(context.application, walk)
-        cues.schedule_rating_reminder(context.job_queue, walk, now)
+        await _after_stop(context, walk, summary.text, now)
 
 
 async def rate(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None or query.data is None:
         return
-    _, walk_text, step, raw = [*query.data.split(":", 3), "", "", ""][:4]
+    walk_text, step, raw = callback_fields(query.data, 3)
     value: int | None = int(raw) if raw.isdigit() else None
     rt = runtime_of(context)
     async with rt.transaction() as session:
@@ -186,7 +189,7 @@ async def rate(update: Update, context: Context) -> None:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
+    message = query_message(query)
     chosen = "Skipped" if value is None else _chosen(step, value)
     await edit_text(message, f"{message.text if message else ''}\n\n→ {chosen}")
     await _next_rating(context, walk, rated)
@@ -204,8 +207,12 @@ async def _next_rating(context: Context, walk: Any, rated: service.Rated) -> Non
     else:
         await context.bot.send_message(walk.user_id, texts.RATING_THANKS, disable_notification=True)
         return
+    decision = rated.decision.line if rated.decision else None
     await context.bot.send_message(
-        walk.user_id, joined(rated.advice, text), reply_markup=markup, disable_notification=True
+        walk.user_id,
+        joined(rated.advice, decision, text),
+        reply_markup=markup,
+        disable_notification=True,
     )
 
 

@@ -69,10 +69,6 @@ def flagged(answers: Mapping[str, bool]) -> list[Question]:
     return [q for q in QUESTIONS if answers.get(q.key, False)]
 
 
-def is_complete(answers: Mapping[str, bool]) -> bool:
-    return all(key in answers for key in QUESTION_KEYS)
-
-
 def needs_support(answers: Mapping[str, bool]) -> bool:
     """Balance and falls matter most when walking backwards: always suggest rails or a companion."""
     return any_yes(answers)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from walkbot.domain import walk_copy as copy
+from walkbot.domain.schedule import require_aware
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walk_copy import safety_card as safety_card  # re-exported for services
 
@@ -272,8 +273,8 @@ class Pause:
     def from_dict(cls, data: Mapping[str, Any]) -> Pause:
         ended = data.get("ended_at")
         return cls(
-            started_at=_aware(datetime.fromisoformat(data["started_at"])),
-            ended_at=_aware(datetime.fromisoformat(ended)) if ended else None,
+            started_at=require_aware(datetime.fromisoformat(data["started_at"])),
+            ended_at=require_aware(datetime.fromisoformat(ended)) if ended else None,
         )
 
 
@@ -285,18 +286,13 @@ def pause_walk(pauses: Sequence[Pause], now: datetime) -> tuple[Pause, ...]:
     """Open a pause at `now`. Pausing twice is a no-op (a double tap must not lose the first)."""
     if is_paused(pauses):
         return tuple(pauses)
-    return (*pauses, Pause(_aware(now)))
+    return (*pauses, Pause(require_aware(now)))
 
 
 def resume_walk(pauses: Sequence[Pause], now: datetime) -> tuple[Pause, ...]:
     """Close the open pause at `now`; a no-op if the walk is not paused."""
-    return tuple(Pause(p.started_at, _aware(now)) if p.ended_at is None else p for p in pauses)
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"expected an aware UTC datetime, got naive {value!r}")
-    return value
+    now = require_aware(now)
+    return tuple(Pause(p.started_at, now) if p.ended_at is None else p for p in pauses)
 
 
 def _normalised(pauses: Iterable[Pause], started_at: datetime) -> list[Pause]:
@@ -306,7 +302,7 @@ def _normalised(pauses: Iterable[Pause], started_at: datetime) -> list[Pause]:
     """
     merged: list[Pause] = []
     for pause in sorted(pauses, key=lambda p: p.started_at):
-        start = max(_aware(pause.started_at), started_at)
+        start = max(require_aware(pause.started_at), started_at)
         end = pause.ended_at
         if end is not None and end <= start:
             continue
@@ -322,7 +318,7 @@ def _normalised(pauses: Iterable[Pause], started_at: datetime) -> list[Pause]:
 
 def active_elapsed(started_at: datetime, pauses: Iterable[Pause], at: datetime) -> timedelta:
     """Wall time from the start to `at`, minus the paused parts (an open pause runs to `at`)."""
-    started_at, at = _aware(started_at), _aware(at)
+    started_at, at = require_aware(started_at), require_aware(at)
     if at <= started_at:
         return timedelta(0)
     paused = timedelta(0)
@@ -337,7 +333,7 @@ def instant_at(started_at: datetime, pauses: Iterable[Pause], offset_s: int) -> 
     """Wall instant at which `offset_s` of active time is reached; None while an open pause
     holds it back. A pause starting exactly at that instant delays it: the cue then comes on
     resuming, when the person is ready to hear it."""
-    instant = _aware(started_at) + timedelta(seconds=offset_s)
+    instant = require_aware(started_at) + timedelta(seconds=offset_s)
     for pause in _normalised(pauses, started_at):
         if pause.started_at > instant:
             break
@@ -407,7 +403,7 @@ def build_timeline(plan: WalkPlan, started_at: datetime, pauses: Sequence[Pause]
         )
     return Timeline(
         plan=plan,
-        started_at=_aware(started_at),
+        started_at=require_aware(started_at),
         pauses=tuple(pauses),
         cues=tuple(cues),
         cue_count=len(specs),
@@ -578,7 +574,7 @@ def due_cues(timeline: Timeline, now: datetime, *, last_sent_index: int) -> CueD
         HEADS_UP_MIN_USEFUL_S remain (the switch cue itself is seconds away).
     Lateness is measured in active time, so a pause between the cue and now does not count.
     """
-    now = _aware(now)
+    now = require_aware(now)
     status = timeline.status_at(now)
     due = [c for c in timeline.cues if c.index > last_sent_index and c.at <= now]
     if not due or status.paused:
@@ -699,14 +695,6 @@ EFFORT_LABELS: dict[int, str] = {
     10: "maximal",
 }
 # The talk test, to help people choose between neighbouring words.
-EFFORT_HINTS: dict[int, str] = {
-    3: "can sing",
-    4: "can sing",
-    5: "can talk in sentences",
-    6: "can talk in sentences",
-    7: "a few words at a time",
-    8: "a few words at a time",
-}
 EFFORT_QUESTION = (
     "How hard did that feel, 0 to 10?\n"
     "3-4 easy, you could sing · 5-6 moderate, you could talk in sentences · "

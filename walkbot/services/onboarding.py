@@ -22,7 +22,9 @@ from walkbot.domain.profile import (
     format_clock_time,
     toggle_day,
 )
-from walkbot.domain.screening import QUESTIONS, any_yes
+from walkbot.domain.screening import any_yes
+from walkbot.services import programme
+from walkbot.services.dispatch import reschedule
 from walkbot.store.models import User
 
 
@@ -72,6 +74,10 @@ class Outcome:
     safety_flagged: bool = False
 
 
+# Answers that move the next nudge or weekly summary.
+SCHEDULE_STEPS = frozenset({"tz", "days", "time", "sday", "stime"})
+
+
 def pending_step(user: User) -> str | None:
     return user.onboarding_step or user.editing
 
@@ -103,10 +109,17 @@ async def answer(
         return outcome
     user.updated_at = now
     session.add(user)
+    if step in SCHEDULE_STEPS and user.onboarding_step is None:
+        await reschedule(session, user=user, now=now)  # next nudge/summary follow at once
     if outcome.redraw:
         return outcome
     was_onboarding = user.onboarding_step is not None
     following = _advance(user, step)
+    if step == steps.SCREENING_STEPS[-1]:
+        # The starting level follows the answers until the first rated walk (see there).
+        await programme.apply_screening(session, user=user, now=now)
+    if was_onboarding and following is None:
+        await reschedule(session, user=user, now=now)  # onboarding done: reminders begin
     return Outcome(
         accepted=True,
         chosen=outcome.chosen,
@@ -293,5 +306,3 @@ _APPLIERS = {
     "stime": _apply_summary_time,
     "units": _apply_units,
 }
-
-SCREENING_TEXTS = {f"s{i}": q.text for i, q in enumerate(QUESTIONS)}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.walk_copy import format_duration
+from walkbot.services.users import zone_of
 from walkbot.services.walks import history
 from walkbot.store.models import User, Walk
 
@@ -30,7 +31,7 @@ async def history_text(session: AsyncSession, *, user: User, now: datetime) -> s
     found = await history(session, user_id=user.telegram_id)
     if found.count == 0:
         return EMPTY
-    zone = ZoneInfo(user.timezone or "UTC")
+    zone = ZoneInfo(zone_of(user))
     lines = [_line(walk, zone) for walk in found.walks]
     total = (
         f"In all: {found.count} walks, {format_duration(found.backward_s)} backward, "

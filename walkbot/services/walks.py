@@ -10,7 +10,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from walkbot.domain import programme as programme_domain
 from walkbot.domain import walks as domain
+from walkbot.services import programme, sixmin
 from walkbot.store.models import User, Walk
 
 OPEN_STATUSES = ("ready", "active")
@@ -50,15 +52,23 @@ async def open_walk(session: AsyncSession, *, user_id: int) -> Walk | None:
 
 
 async def prepare(
-    session: AsyncSession, *, user: User, plan: domain.WalkPlan, now: datetime
+    session: AsyncSession, *, user: User, plan: domain.WalkPlan | None, now: datetime
 ) -> tuple[Walk, bool]:
-    """A new walk waiting behind the safety card, or the open one. Returns (walk, is_new)."""
+    """A new walk waiting behind the safety card, or the open one. Returns (walk, is_new).
+    No plan: the person's programme level (walk.level records it; a custom plan leaves it
+    None and does not move the programme)."""
     existing = await open_walk(session, user_id=user.telegram_id)
     if existing is not None:
         if existing.status == "active":
             return existing, False
         await session.delete(existing)  # an unstarted card is replaced by the new request
-    walk = Walk(user_id=user.telegram_id, plan=plan.to_dict(), status="ready", created_at=now)
+    level = None
+    if plan is None:
+        level = programme_domain.clamp_level(user.level)
+        plan = programme_domain.level_plan(level)
+    walk = Walk(
+        user_id=user.telegram_id, plan=plan.to_dict(), status="ready", created_at=now, level=level
+    )
     session.add(walk)
     await session.flush()
     return walk, True
@@ -73,7 +83,11 @@ async def owned_walk(session: AsyncSession, *, user_id: int, walk_id: int) -> Wa
 
 
 async def start(session: AsyncSession, *, walk: Walk, now: datetime) -> bool:
+    """Ready -> active; refused while the person is in a six-minute test (one timed thing at a
+    time: two interleaved sets of cues would be unsafe to follow)."""
     if walk.status != "ready":
+        return False
+    if await sixmin.running_test(session, user_id=walk.user_id) is not None:
         return False
     walk.status, walk.started_at = "active", now
     session.add(walk)
@@ -147,6 +161,7 @@ class Rated:
     accepted: bool
     next_step: RatingStep | None = None
     advice: str | None = None
+    decision: programme_domain.Decision | None = None  # the programme's move, once pain is in
 
 
 async def rate(
@@ -171,7 +186,13 @@ async def rate(
     walk.rated_at = now
     session.add(walk)
     advice = domain.pain_advice(value) if step == "pain" and isinstance(value, int) else None
-    return Rated(accepted=True, next_step=walk.rating_step, advice=advice)  # type: ignore[arg-type]
+    decision = await programme.after_rating(session, walk=walk, now=now) if step == "pain" else None
+    return Rated(
+        accepted=True,
+        next_step=walk.rating_step,  # type: ignore[arg-type]
+        advice=advice,
+        decision=decision,
+    )
 
 
 async def owed_rating(session: AsyncSession, *, user_id: int) -> Walk | None:

@@ -1,0 +1,44 @@
+"""Reading what the bot stored, straight from the database, as a test's independent witness."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from time import monotonic
+
+from sqlalchemy import create_engine, text
+
+from walkbot.store.db import sync_url
+
+# Which column names the person in each table; table names never come from test input.
+_OWNER = {"users": "telegram_id", "walks": "user_id", "six_minute_tests": "user_id"}
+
+
+def latest_row(database_url: str, table: str, owner_id: int) -> dict[str, object]:
+    """The newest row of `table` belonging to one person, or {} when there is none."""
+    owner, order = _OWNER[table], "telegram_id" if table == "users" else "id DESC"
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            statement = text(f"SELECT * FROM {table} WHERE {owner} = :id ORDER BY {order}")  # noqa: S608
+            row = connection.execute(statement, {"id": owner_id}).mappings().first()
+    finally:
+        engine.dispose()
+    return dict(row) if row else {}
+
+
+async def row_when(
+    database_url: str,
+    table: str,
+    owner_id: int,
+    ready: Callable[[dict[str, object]], bool],
+    *,
+    timeout: float = 10.0,
+) -> dict[str, object]:
+    """The newest row once `ready` holds for it. The bot writes in the background, and how soon
+    depends on the machine's load, so a fixed sleep before reading is a race."""
+    deadline = monotonic() + timeout
+    while not ready(row := latest_row(database_url, table, owner_id)):
+        assert monotonic() < deadline, f"{table} row for {owner_id} never got there: {row}"
+        await asyncio.sleep(0.1)
+    return row

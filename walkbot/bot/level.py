@@ -1,0 +1,106 @@
+"""/level: where the person is on the programme, with Repeat and Step back buttons
+(`lv:<choice>:<level>`), and the answer to the next-morning knee check (`k:<walk>:<score>`)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from walkbot.bot import texts
+from walkbot.bot.replies import callback_fields, joined, mark_answered
+from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.domain import programme as domain
+from walkbot.domain.walks import PAIN_LIMIT
+from walkbot.services import programme as service
+from walkbot.services.users import get_user
+
+
+def level_text(view: service.LevelView) -> str:
+    head = f"Your level: {view.current} (level {view.level} of {domain.TOP_LEVEL})."
+    session = f"Each session: {view.plan}."
+    if view.next is None:
+        upcoming = "This is the top of the programme: about 10 min of backward walking."
+    else:
+        upcoming = (
+            f"Next: {view.next}, after two full walks here that feel moderate or easier "
+            f"with knee pain {PAIN_LIMIT}/10 or less (so far: {view.walks_here})."
+        )
+    cap = "After your safety answers, I step up once a week at most." if view.flagged else None
+    return joined(f"{head}\n{session}", upcoming, cap, "Want to repeat this level or step back?")
+
+
+def level_buttons(view: service.LevelView) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton("Repeat this level", callback_data=f"lv:repeat:{view.level}")]
+    if view.can_step_back:
+        lower = domain.describe_level(view.level - 1)
+        row.append(
+            InlineKeyboardButton(f"Step back: {lower}", callback_data=f"lv:back:{view.level}")
+        )
+    return InlineKeyboardMarkup([row])
+
+
+async def level_command(update: Update, context: Context) -> None:
+    person, chat = person_of(update), update.effective_chat
+    if person is None or chat is None:
+        return
+    async with runtime_of(context).transaction() as session:
+        user = await get_user(session, telegram_id=person.telegram_id)
+        view = None
+        if user is not None and user.onboarding_step is None:
+            view = await service.level_view(session, user=user)
+    if view is None:
+        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
+        return
+    await chat.send_message(level_text(view), reply_markup=level_buttons(view))
+
+
+async def level_choice(update: Update, context: Context) -> None:
+    query, person = update.callback_query, person_of(update)
+    if query is None or person is None or query.data is None:
+        return
+    choice, shown = callback_fields(query.data, 2)
+    rt = runtime_of(context)
+    async with rt.transaction() as session:
+        user = await get_user(session, telegram_id=person.telegram_id)
+        level = None
+        if user is not None and shown.isdigit():
+            level = await service.choose(
+                session, user=user, choice=choice, expected_level=int(shown), now=rt.clock.now()
+            )
+    if level is None:
+        await query.answer(texts.STALE_BUTTON)
+        return
+    await query.answer()
+    await mark_answered(query, "Repeat this level" if choice == "repeat" else "Step back")
+    words = (
+        f"OK: next time {domain.describe_level(level)} again, and I'll count two fresh walks "
+        "before stepping up."
+        if choice == "repeat"
+        else f"OK: next time {domain.describe_level(level)}. I'll step you up again after two "
+        "walks there that feel moderate or easier."
+    )
+    await context.bot.send_message(person.telegram_id, words, disable_notification=True)
+
+
+async def knee_answer(update: Update, context: Context) -> None:
+    query, person = update.callback_query, person_of(update)
+    if query is None or person is None or query.data is None:
+        return
+    walk_text, score_text = callback_fields(query.data, 2)
+    rt = runtime_of(context)
+    async with rt.transaction() as session:
+        user = await get_user(session, telegram_id=person.telegram_id)
+        answer = None
+        if user is not None and walk_text.isdigit() and score_text.isdigit():
+            answer = await service.record_knee_answer(
+                session,
+                user=user,
+                walk_id=int(walk_text),
+                score=int(score_text),
+                now=rt.clock.now(),
+            )
+    if answer is None or not answer.accepted or answer.text is None:
+        await query.answer(texts.STALE_BUTTON)
+        return
+    await query.answer()
+    await mark_answered(query, f"{score_text}/10")
+    await context.bot.send_message(person.telegram_id, answer.text, disable_notification=True)
