@@ -1,0 +1,127 @@
+"""Six-minute test cue jobs. The test row is the truth; jobs only say when to look at it.
+
+Jobs run however late they are (misfire_grace_time=None): whether a late phrase is still worth
+saying is the domain's late policy (`sixmin.due`), not APScheduler's silent skip.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Application, JobQueue
+
+from walkbot.bot import sixmin_views as views
+from walkbot.bot.runtime import runtime_of_app
+from walkbot.delivery import Result, send_message
+from walkbot.domain import sixmin as domain
+from walkbot.services import sixmin as service
+from walkbot.services import users
+from walkbot.store.models import SixMinuteTest, User
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True}
+
+
+def cue_job_name(test_id: int, index: int) -> str:
+    return f"sixmin:{test_id}:cue:{index}"
+
+
+def duration_of(app: AnyApplication) -> int:
+    return runtime_of_app(app).settings.six_minute_test_seconds
+
+
+def schedule_cues(job_queue: JobQueue[Any], test: SixMinuteTest, now: datetime) -> int:
+    """Date jobs for every phrase still to come; replaces any the test already had."""
+    assert test.id is not None and test.started_at is not None
+    cancel_cues(job_queue, test.id)
+    cues = domain.pending(
+        test.started_at,
+        now,
+        last_sent_index=test.last_cue_index,
+        duration_s=duration_of(job_queue.application),
+    )
+    for cue in cues:
+        job_queue.run_once(
+            _cue_job,
+            when=cue.at(test.started_at),
+            name=cue_job_name(test.id, cue.index),
+            data=test.id,
+            job_kwargs=JOB_OPTIONS,
+        )
+    return len(cues)
+
+
+def cancel_cues(job_queue: JobQueue[Any], test_id: int) -> None:
+    prefix = f"sixmin:{test_id}:cue:"
+    for job in job_queue.jobs():
+        if job.name is not None and job.name.startswith(prefix):
+            job.schedule_removal()
+
+
+async def _cue_job(context: Any) -> None:
+    await fire_due_cue(context.application, context.job.data)
+
+
+async def fire_due_cue(app: AnyApplication, test_id: int) -> None:
+    """Say what the late policy says is due now (at most one phrase), and record it."""
+    rt = runtime_of_app(app)
+    now, duration = rt.clock.now(), duration_of(app)
+    async with rt.transaction() as session:
+        test = await session.get(SixMinuteTest, test_id)
+        if test is None or test.status != "running" or test.started_at is None:
+            return
+        dispatch = domain.due(
+            test.started_at, now, last_sent_index=test.last_cue_index, duration_s=duration
+        )
+        await service.mark_cue_sent(session, test=test, last_index=dispatch.last_sent_index)
+        if dispatch.action == "stop":
+            await service.finish(session, test=test, duration_s=duration)
+        user = await session.get(User, test.user_id)
+        units = user.units if user is not None else "km"
+    if dispatch.text is None:
+        return
+    markup = None if dispatch.action == "stop" else views.stop_button(test_id)
+    delivery = await send_message(app.bot, test.user_id, dispatch.text, markup=markup)
+    if delivery.result is Result.BLOCKED:
+        await end_for_blocked(app, test_id)
+        return
+    if dispatch.action == "stop":
+        if app.job_queue is not None:
+            cancel_cues(app.job_queue, test_id)
+        text, markup = views.distance_prompt(test_id, units, stopped_early=False)
+        await send_message(app.bot, test.user_id, text, markup=markup, silent=True)
+
+
+async def end_for_blocked(app: AnyApplication, test_id: int) -> None:
+    """They blocked the bot: end the test quietly and stop writing to them."""
+    rt = runtime_of_app(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        test = await session.get(SixMinuteTest, test_id)
+        if test is None:
+            return
+        await service.cancel_for_blocked(session, test=test)
+        await users.mark_blocked(session, telegram_id=test.user_id, now=now)
+    if app.job_queue is not None:
+        cancel_cues(app.job_queue, test_id)
+
+
+async def restore(app: AnyApplication) -> None:
+    """At start-up: carry every running test on from where its clock says it is."""
+    rt = runtime_of_app(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        running = await service.running_tests(session)
+    for test in running:
+        assert test.id is not None
+        await fire_due_cue(app, test.id)  # a phrase still on time, or "Stop." and the distance
+    async with rt.transaction() as session:
+        still_running = await service.running_tests(session)
+    if app.job_queue is not None:
+        for test in still_running:
+            schedule_cues(app.job_queue, test, now)
+    log.info("restored %d running six-minute tests", len(still_running))
