@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts
-from walkbot.bot.replies import edit_text
+from walkbot.bot.replies import edit_text, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services.privacy import export_user
 from walkbot.services.users import delete_user
@@ -40,7 +40,7 @@ async def confirm_delete(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None:
         return
-    message = query.message if isinstance(query.message, Message) else None
+    message = query_message(query)
     await query.answer()
     if query.data != "deleteme:yes":
         await edit_text(message, texts.DELETE_KEPT)

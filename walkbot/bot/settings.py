@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Update
 
 from walkbot.bot import texts
 from walkbot.bot.onboarding import ask
 from walkbot.bot.questions import settings_view
-from walkbot.bot.replies import edit_text
+from walkbot.bot.replies import edit_text, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services import onboarding as flow
 from walkbot.services.users import get_user
@@ -48,7 +48,7 @@ async def choose(update: Update, context: Context) -> None:
             await flow.cancel_edit(session, user=user, now=now)
         elif user is not None:
             opened = await flow.begin_edit(session, user=user, step=step, now=now)
-    message = query.message if isinstance(query.message, Message) else None
+    message = query_message(query)
     if (
         user is None
         or user.onboarding_step is not None

@@ -43,9 +43,11 @@ _SEARCH_DAYS = 15
 CatchUp = Literal["send", "skip"]
 
 
-def _require_aware(value: datetime, name: str) -> None:
+def require_aware(value: datetime, name: str = "the time") -> datetime:
+    """Every instant the domain takes is aware; a naive one is a bug upstream, said loudly."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be an aware datetime, got {value!r}")
+        raise ValueError(f"{name} must be an aware datetime, got naive {value!r}")
+    return value
 
 
 def _require_wall_time(at: time) -> None:
@@ -61,7 +63,7 @@ def _require_days(days: Set[int]) -> None:
 
 def local_date(instant: datetime, zone: str) -> date:
     """The calendar date on the person's wall at `instant`."""
-    _require_aware(instant, "instant")
+    require_aware(instant, "instant")
     return instant.astimezone(ZoneInfo(zone)).date()
 
 
@@ -104,7 +106,7 @@ def _end_of_gap(wall: datetime) -> datetime:
 def _first_occurrence(
     start: datetime, zone: str, days: Set[int], at: time, *, inclusive: bool
 ) -> datetime | None:
-    _require_aware(start, "start")
+    require_aware(start, "start")
     _require_wall_time(at)
     _require_days(days)
     if not days:
@@ -140,16 +142,16 @@ def next_nudge_at(
     A reminder exactly at `paused_until` is sent: "paused until Monday 08:00" includes it.
     None when no days are chosen (reminders off).
     """
-    _require_aware(now, "now")
+    require_aware(now, "now")
     if paused_until is not None:
-        _require_aware(paused_until, "paused_until")
+        require_aware(paused_until, "paused_until")
         if paused_until > now:
             return _first_occurrence(paused_until, zone, days, at, inclusive=True)
     return next_local_occurrence(now, zone, days, at)
 
 
 def snooze_until(now: datetime, minutes: int = DEFAULT_SNOOZE_MINUTES) -> datetime:
-    _require_aware(now, "now")
+    require_aware(now, "now")
     if minutes <= 0:
         raise ValueError(f"snooze minutes must be positive, got {minutes}")
     return now.astimezone(UTC) + timedelta(minutes=minutes)
@@ -164,8 +166,8 @@ def catch_up_decision(
     are skipped, since "time for your walk" at the wrong time of day is noise. Either way the
     caller advances from `now`, so a long outage never becomes a burst.
     """
-    _require_aware(due_at, "due_at")
-    _require_aware(now, "now")
+    require_aware(due_at, "due_at")
+    require_aware(now, "now")
     if now < due_at:
         raise ValueError(f"not due yet: due {due_at.isoformat()}, now {now.isoformat()}")
     return "send" if now - due_at <= max_late else "skip"
@@ -191,4 +193,13 @@ def week_bounds(instant: datetime, zone: str) -> tuple[datetime, datetime]:
     monday -= timedelta(days=monday.weekday())
     start = wall_time_instant(monday, time(0, 0), zone)
     end = wall_time_instant(monday + timedelta(days=7), time(0, 0), zone)
+    return start, end
+
+
+def local_day_bounds(instant: datetime, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the local calendar day holding `instant`, as UTC: 23, 24 or 25 hours
+    across a clock change. A midnight that a zone skips starts the day when the gap ends."""
+    day = local_date(instant, zone)
+    start = wall_time_instant(day, time(0, 0), zone)
+    end = wall_time_instant(day + timedelta(days=1), time(0, 0), zone)
     return start, end

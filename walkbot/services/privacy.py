@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.profile import describe_days, format_clock_time
-from walkbot.store.models import User, Walk
+from walkbot.store.models import LevelChange, RestPeriod, SixMinuteTest, User, Walk
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -30,6 +30,10 @@ def _profile(user: User) -> dict[str, Any]:
         "summary_time": format_clock_time(user.summary_time),
         "units": user.units,
         "level": user.level,
+        "weekly_target": user.weekly_target,
+        "active": user.active,
+        "next_nudge_at": user.next_nudge_at.isoformat() if user.next_nudge_at else None,
+        "next_summary_at": user.next_summary_at.isoformat() if user.next_summary_at else None,
         "created_at": user.created_at.isoformat(),
     }
 
@@ -51,6 +55,9 @@ def _walk(walk: Walk) -> dict[str, Any]:
         "effort": walk.effort,
         "knee_pain": walk.knee_pain,
         "note": walk.note,
+        "level": walk.level,
+        "knee_next_morning": walk.knee_morning,
+        "knee_next_morning_worse": walk.knee_morning_worse,
     }
 
 
@@ -62,4 +69,61 @@ async def export_user(session: AsyncSession, *, telegram_id: int, now: datetime)
     statement = select(Walk).where(Walk.user_id == telegram_id).order_by(col(Walk.id))
     walks = [_walk(walk) for walk in (await session.exec(statement)).all()]
     document = {"exported_at": now.isoformat(), "profile": _profile(user), "walks": walks}
+    document["six_minute_tests"] = await _six_minute_tests(session, telegram_id)
+    document["level_changes"] = await _level_changes(session, telegram_id)
+    document["rest_periods"] = await _rest_periods(session, telegram_id)
     return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
+async def _six_minute_tests(session: AsyncSession, telegram_id: int) -> list[dict[str, Any]]:
+    statement = (
+        select(SixMinuteTest)
+        .where(SixMinuteTest.user_id == telegram_id)
+        .order_by(col(SixMinuteTest.id))
+    )
+    return [
+        {
+            "id": test.id,
+            "direction": test.direction,
+            "status": test.status,
+            "started_at": test.started_at.isoformat() if test.started_at else None,
+            "ended_at": test.ended_at.isoformat() if test.ended_at else None,
+            "stopped_early": test.stopped_early,
+            "metres": test.metres,
+            "laps": test.laps,
+            "lap_length_m": test.lap_length_m,
+            "effort_before": test.effort_before,
+            "effort_after": test.effort_after,
+            "symptoms": test.symptoms,
+        }
+        for test in (await session.exec(statement)).all()
+    ]
+
+
+async def _level_changes(session: AsyncSession, telegram_id: int) -> list[dict[str, Any]]:
+    statement = (
+        select(LevelChange)
+        .where(LevelChange.user_id == telegram_id)
+        .order_by(col(LevelChange.changed_at))
+    )
+    return [
+        {
+            "changed_at": change.changed_at.isoformat(),
+            "from_level": change.from_level,
+            "to_level": change.to_level,
+            "reason": change.reason,
+        }
+        for change in (await session.exec(statement)).all()
+    ]
+
+
+async def _rest_periods(session: AsyncSession, telegram_id: int) -> list[dict[str, Any]]:
+    statement = (
+        select(RestPeriod)
+        .where(RestPeriod.user_id == telegram_id)
+        .order_by(col(RestPeriod.starts_at))
+    )
+    return [
+        {"starts_at": rest.starts_at.isoformat(), "ends_at": rest.ends_at.isoformat()}
+        for rest in (await session.exec(statement)).all()
+    ]

@@ -47,18 +47,25 @@ async def touch_user(session: AsyncSession, *, user: User, person: Person, now: 
     if user.first_name != person.first_name[:128] or user.username != person.username:
         user.first_name, user.username = person.first_name[:128], person.username
         changed = True
-    if not user.active:
+    reactivated = not user.active
+    if reactivated:
         user.active, user.blocked_at = True, None
         changed = True
     if changed:
         user.updated_at = now
         session.add(user)
+    if reactivated:  # their reminders and summary come back from now on
+        from walkbot.services.dispatch import reschedule
+
+        await reschedule(session, user=user, now=now)
 
 
 async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: datetime) -> None:
     user = await session.get(User, telegram_id)
     if user is not None and user.active:
         user.active, user.blocked_at, user.updated_at = False, now, now
+        # Nothing more is due for them until a /start brings them back.
+        user.next_nudge_at, user.next_summary_at, user.nudge_snoozed = None, None, False
         session.add(user)
 
 
@@ -68,3 +75,8 @@ async def delete_user(session: AsyncSession, *, telegram_id: int) -> bool:
     existed = result.first() is not None
     await session.exec(delete(User).where(col(User.telegram_id) == telegram_id))
     return existed
+
+
+def zone_of(user: User) -> str:
+    """The person's zone; UTC until they have chosen one (only possible mid-onboarding)."""
+    return user.timezone or "UTC"

@@ -1,0 +1,328 @@
+"""Reminders, weekly summaries and the dispatch tick end to end: the real bot over HTTP, a
+ShiftedClock jumped to just before a local minute, and a short dispatch interval."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.rows import latest_row
+from walkbot.clock import ShiftedClock
+from walkbot.domain.schedule import wall_time_instant
+from walkbot.sandbox import FakeBotApi, FakeUser, Limits
+from walkbot.sandbox.embedded import RunningBot
+from walkbot.services.dispatch import reschedule
+from walkbot.services.users import Person, create_user
+from walkbot.settings import Settings
+from walkbot.store.db import SessionFactory, sync_url, transaction
+from walkbot.store.models import User, Walk
+
+LONDON = "Europe/London"
+NUDGE = "Time for your backward walk"
+# Monday 5 January 2026, GMT. Reminders default to Mon, Wed, Fri at 08:00.
+MONDAY = datetime(2026, 1, 5, tzinfo=UTC).date()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"dispatch_interval_seconds": 0.2})
+
+
+def local(hour: int, minute: int = 0, second: int = 0, *, day: int = 0) -> datetime:
+    instant = wall_time_instant(MONDAY + timedelta(days=day), time(hour, minute), LONDON)
+    return instant + timedelta(seconds=second)
+
+
+def user_row(database_url: str, telegram_id: int) -> dict[str, object]:
+    return latest_row(database_url, "users", telegram_id)
+
+
+def as_utc(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands raw SQL results back as text
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def onboard(
+    api: FakeBotApi, sessions: SessionFactory, name: str, clock: ShiftedClock
+) -> FakeUser:
+    """Someone who finished onboarding (London; Mon, Wed, Fri at 08:00), scheduled from now."""
+    user = api.user(name)
+    user.send("/help")  # they have talked to the bot, so it may write to them
+    await user.wait_for_text("")
+    async with transaction(sessions) as session:
+        row = await create_user(session, person=Person(user.id, name), now=clock.now())
+        row.onboarding_step, row.timezone = None, LONDON
+        await reschedule(session, user=row, now=clock.now())
+    user.skip_to_end()
+    return user
+
+
+async def next_nudge_becomes(
+    database_url: str, telegram_id: int, expected: datetime, *, timeout: float = 10.0
+) -> None:
+    """Waits for the dispatcher to move the reminder on: how soon depends on the machine's load,
+    so a fixed sleep followed by a read is a race."""
+    deadline = monotonic() + timeout
+    while (found := as_utc(user_row(database_url, telegram_id)["next_nudge_at"])) != expected:
+        assert monotonic() < deadline, f"next_nudge_at stayed {found}, expected {expected}"
+        await asyncio.sleep(0.1)
+
+
+async def nothing_new(user: FakeUser, seconds: float) -> None:
+    before = len(user.messages())
+    await asyncio.sleep(seconds)
+    new = [m.body[:60] for m in user.messages()[before:]]
+    assert not any(NUDGE.lower() in body.lower() for body in new), new
+
+
+@pytest.fixture
+async def alice(
+    api: FakeBotApi, sessions: SessionFactory, clock: ShiftedClock, bot: RunningBot
+) -> FakeUser:
+    clock.set(local(6, 0))
+    return await onboard(api, sessions, "Alice", clock)
+
+
+async def test_a_nudge_arrives_at_the_minute_set_in_settings(
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
+) -> None:
+    alice.send("/settings")
+    await alice.wait_for_text("Your settings")
+    alice.tap("Reminder time")
+    await alice.wait_for_text("What time on those days")
+    alice.send("07:30")
+    await alice.wait_for_text("Saved")
+    assert as_utc(user_row(database_url, alice.id)["next_nudge_at"]) == local(7, 30)
+
+    clock.set(local(7, 29, 58))
+    nudge = await alice.wait_for_text(NUDGE, timeout=6)
+    arrived = clock.now()
+    assert local(7, 30) <= arrived < local(7, 30) + timedelta(seconds=2)
+    assert "6 x 30 s backward today" in nudge.body
+    assert nudge.button_labels() == ["▶ Start now", "Snooze 30 min", "Not today"]
+    assert not nudge.disable_notification  # the reminder they asked for makes a sound
+    await nothing_new(alice, 1.0)  # sent once
+    await next_nudge_becomes(database_url, alice.id, local(7, 30, day=2))
+
+
+async def test_snooze_comes_back_once_then_not_today(
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
+) -> None:
+    clock.set(local(7, 59, 59))
+    first = await alice.wait_for_text(NUDGE, timeout=6)
+    alice.tap("Snooze", message=first)
+    snoozed = await alice.wait_for_text("Snoozed")
+    assert "I'll remind you again at 08:3" in snoozed.body
+    assert first.button_labels() == []  # the tapped reminder keeps no buttons
+
+    clock.jump(timedelta(minutes=30))
+    again = await alice.wait_for_text("reminder again", timeout=6)
+    assert again.button_labels() == ["▶ Start now", "Not today"]  # no second snooze
+    alice.tap("Not today", message=again)
+    rest = await alice.wait_for_text("Rest well")
+    assert "Next reminder: Wednesday 7 January at 08:00" in rest.body
+    clock.jump(timedelta(minutes=40))
+    await nothing_new(alice, 1.0)
+    await next_nudge_becomes(database_url, alice.id, local(8, day=2))
+
+
+async def test_start_now_opens_todays_walk(alice: FakeUser, clock: ShiftedClock) -> None:
+    clock.set(local(7, 59, 59))
+    nudge = await alice.wait_for_text(NUDGE, timeout=6)
+    alice.tap("Start now", message=nudge)
+    card = await alice.wait_for_text("Before you start")
+    assert any("Start" in label for label in card.button_labels())
+
+
+async def test_no_nudge_after_a_walk_that_day(
+    alice: FakeUser, clock: ShiftedClock, database_url: str
+) -> None:
+    clock.set(local(7, 0))
+    alice.send("/walk 1x10/10")
+    card = await alice.wait_for_text("Before you start")
+    alice.tap("Start", message=card)
+    await alice.wait_for_text("BACKWARD")
+    alice.send("/stop")
+    await alice.wait_for_text("How hard")
+    clock.set(local(7, 59, 59))
+    await nothing_new(alice, 2.5)
+    await next_nudge_becomes(database_url, alice.id, local(8, day=2))
+    await nothing_new(alice, 0.5)
+
+
+async def test_down_for_an_hour_sends_the_nudge_once_late(
+    alice: FakeUser, bot: RunningBot, clock: ShiftedClock
+) -> None:
+    await bot.stop()
+    clock.set(local(9, 0))  # the 08:00 reminder fell due while the bot was down
+    await bot.start()
+    nudge = await alice.wait_for_text(NUDGE, timeout=6)
+    assert "today" in nudge.body
+    await nothing_new(alice, 1.0)
+
+
+async def test_down_for_three_hours_skips_the_nudge_and_schedules_the_next(
+    alice: FakeUser, bot: RunningBot, clock: ShiftedClock, database_url: str
+) -> None:
+    await bot.stop()
+    clock.set(local(11, 0))
+    await bot.start()
+    await next_nudge_becomes(database_url, alice.id, local(8, day=2))
+    await nothing_new(alice, 1.0)
+
+
+async def test_pause_and_resume(alice: FakeUser, clock: ShiftedClock, database_url: str) -> None:
+    alice.send("/pause banana")
+    refused = await alice.wait_for_text("couldn't read")
+    assert "/pause 7" in refused.body
+    alice.send("/pause 2025-12-24")
+    await alice.wait_for_text("already passed")
+    alice.send("/pause 3")
+    paused = await alice.wait_for_text("Reminders paused")
+    assert "Thursday 8 January" in paused.body
+    assert as_utc(user_row(database_url, alice.id)["next_nudge_at"]) == local(8, day=4)  # Fri
+    clock.set(local(7, 59, 59))
+    await nothing_new(alice, 1.5)
+    alice.send("/pause")
+    await alice.wait_for_text("paused until Thursday 8 January")
+    alice.send("/resume")
+    resumed = await alice.wait_for_text("Welcome back")
+    assert "Wednesday 7 January at 08:00" in resumed.body
+
+
+async def test_weekly_summary_arrives_at_its_slot_as_a_silent_photo(
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock
+) -> None:
+    clock.set(local(17, 59, 58, day=6))  # Sunday 11 January, 18:00 is the default slot
+    summary = await alice.wait_for_text("Your week so far", timeout=15)
+    assert clock.now() >= local(18, day=6)
+    assert summary.caption is not None and summary.document is not None
+    photos = [c for c in api.calls_to("sendPhoto") if c.status == 200]
+    assert len(photos) == 1
+    assert photos[0].params.get("disable_notification") is True
+
+
+async def test_a_blocked_person_stops_getting_nudges_until_start(
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
+) -> None:
+    alice.block()
+    clock.set(local(7, 59, 59))
+    await api.wait_for(lambda c: c.status == 403 and c.params.get("chat_id") == alice.id, 6)
+    for _ in range(50):
+        row = user_row(database_url, alice.id)
+        if not row["active"]:
+            break
+        await asyncio.sleep(0.1)
+    assert not row["active"]
+    assert row["next_nudge_at"] is None and row["next_summary_at"] is None
+
+    alice.blocked = False
+    alice.send("/start")
+    await alice.wait_for_text("")
+    row = user_row(database_url, alice.id)
+    assert row["active"]
+    assert as_utc(row["next_nudge_at"]) == local(8, day=2)
+    clock.set(local(7, 59, 59, day=2))
+    await alice.wait_for_text(NUDGE, timeout=6)
+
+
+async def test_a_restart_in_the_middle_of_a_fan_out_neither_loses_nor_duplicates(
+    api: FakeBotApi,
+    sessions: SessionFactory,
+    bot: RunningBot,
+    clock: ShiftedClock,
+    database_url: str,
+) -> None:
+    api.limits = Limits()  # Telegram-like flood control: 30/s overall, 3/s per chat
+    count, first_id = 300, 9_100_000_000
+    now = clock.now()
+    async with transaction(sessions) as session:
+        for n in range(count):
+            session.add(
+                User(
+                    telegram_id=first_id + n,
+                    first_name=f"P{n}",
+                    consented_at=now,
+                    timezone="Asia/Kolkata",
+                    next_nudge_at=now - timedelta(seconds=5),
+                    next_summary_at=now + timedelta(days=3),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    ids = range(first_id, first_id + count)
+
+    def delivered() -> Counter[int]:
+        return Counter(
+            int(c.params["chat_id"])
+            for c in api.calls
+            if c.method == "sendMessage" and c.status == 200 and int(c.params["chat_id"]) in ids
+        )
+
+    await api.until(lambda: len(delivered()) >= 30, timeout=20)
+    asker = api.user("Asker")  # a command in the middle of the fan-out is not kept waiting
+    asked = monotonic()
+    asker.send("/help")
+    await asker.wait_for_text("", timeout=3)
+    assert monotonic() - asked < 1.5
+
+    await api.until(lambda: len(delivered()) >= 80, timeout=20)
+    await bot.restart()
+    mid = len(delivered())
+    assert mid < count  # the restart really came in the middle
+    await api.until(lambda: len(delivered()) >= count, timeout=30)
+    await asyncio.sleep(1.0)  # a few more ticks: nothing may come twice
+    per_chat = delivered()
+    assert set(per_chat) == set(ids)
+    assert max(per_chat.values()) == 1
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        due = connection.execute(
+            text("SELECT count(*) FROM users WHERE next_nudge_at <= :now"), {"now": clock.now()}
+        ).scalar_one()
+    engine.dispose()
+    assert due == 0
+
+
+async def test_the_next_morning_knee_check_is_sent_once_silently(
+    api: FakeBotApi, alice: FakeUser, sessions: SessionFactory, clock: ShiftedClock
+) -> None:
+    now = clock.now()
+    async with transaction(sessions) as session:
+        for check_at in (now + timedelta(seconds=1), now - timedelta(hours=3)):  # due; too late
+            session.add(
+                Walk(
+                    user_id=alice.id,
+                    plan={},
+                    status="ended",
+                    created_at=now,
+                    knee_check_at=check_at,
+                    knee_pain=5,
+                )
+            )
+    question = await alice.wait_for_text("How does your knee feel", timeout=6)
+    assert question.disable_notification
+    assert question.button_labels() == [str(n) for n in range(11)]
+    await asyncio.sleep(1.0)
+    asked = [m for m in alice.messages() if "How does your knee feel" in m.body]
+    assert len(asked) == 1  # the one three hours late was dropped, not sent at the wrong time
+
+
+async def test_one_dispatch_job_however_many_people(
+    api: FakeBotApi, sessions: SessionFactory, bot: RunningBot, clock: ShiftedClock
+) -> None:
+    for name in ("Ann", "Ben", "Cat"):
+        await onboard(api, sessions, name, clock)
+    assert bot.app is not None and bot.app.job_queue is not None
+    names = [job.name for job in bot.app.job_queue.jobs()]
+    assert names.count("dispatch") == 1
+    assert not any(name and "nudge" in name for name in names)

@@ -1,0 +1,410 @@
+"""The dispatch queue on the rows: claiming what is due, advancing it, recording what happened;
+and the use cases that move the queue (settings, /pause, /resume, Snooze, Not today).
+
+The queue is three columns: users.next_nudge_at, users.next_summary_at and
+walks.knee_check_at (with knee_check_sent_at). A row is due when its instant is <= now.
+
+Claiming (`claim_due`) locks a small batch with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL;
+SQLite ignores it and is single-process), decides each row (send, or skip: too late, already
+walked that day, resting), advances it to its next instant, and returns what to send. The caller
+commits at once, before sending: a second dispatcher (another process) then never sees the row
+as due, and no lock is held during the slow HTTP part. Results are written afterwards by
+`record_results` (403: inactive and unscheduled; given up: a FailedDelivery row). Why this shape
+is at-most-once, and how a restart loses nothing: see walkbot/scheduling/dispatch.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from walkbot.clock import utc
+from walkbot.domain import nudges
+from walkbot.domain.profile import mask_to_days
+from walkbot.domain.programme import describe_level
+from walkbot.domain.schedule import (
+    catch_up_decision,
+    local_date,
+    local_day_bounds,
+    next_nudge_at,
+    next_summary_at,
+    snooze_until,
+)
+from walkbot.services import users
+from walkbot.store.models import FailedDelivery, RestPeriod, User, Walk
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["nudge", "summary", "knee"]
+Outcome = Literal["sent", "blocked", "failed"]
+BATCH_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message the dispatcher owes someone, decided and already advanced on its row."""
+
+    kind: Kind
+    user_id: int
+    due_at: datetime
+    text: str = ""
+    # Nudges: the person's local date (stale-button check) and whether Snooze is offered.
+    day: date | None = None
+    snoozable: bool = False
+    # Summaries: which week to report.
+    week: nudges.Week | None = None
+    # Knee checks: the walk asked about.
+    walk_id: int | None = None
+
+
+@dataclass
+class Claimed:
+    send: list[Outgoing] = field(default_factory=list)
+    late: int = 0  # skipped: the bot was down too long
+    walked: int = 0  # skipped: they already walked that day
+    resting: int = 0  # skipped: inside a /pause
+
+    @property
+    def rows(self) -> int:
+        return len(self.send) + self.late + self.walked + self.resting
+
+
+@dataclass(frozen=True)
+class Result:
+    item: Outgoing
+    outcome: Outcome
+    detail: str = ""
+
+
+# ---- claiming -------------------------------------------------------------------------------
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int = BATCH_SIZE) -> Claimed:
+    """Lock, decide and advance up to `limit` due rows of each kind. Commit right after."""
+    claimed = Claimed()
+    await _claim_nudges(session, now=now, limit=limit, into=claimed)
+    await _claim_summaries(session, now=now, limit=limit, into=claimed)
+    await _claim_knee_checks(session, now=now, limit=limit, into=claimed)
+    return claimed
+
+
+def _due_users(column: Any, now: datetime, limit: int) -> SelectOfScalar[User]:
+    return (
+        select(User)
+        .where(User.active == True, col(column) <= now)  # noqa: E712
+        .order_by(col(column))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def _claim_nudges(session: AsyncSession, *, now: datetime, limit: int, into: Claimed) -> None:
+    statement = _due_users(User.next_nudge_at, now, limit)
+    due_users = list((await session.exec(statement)).all())
+    if not due_users:
+        return
+    ids = [u.telegram_id for u in due_users]
+    earliest = min(utc(u.next_nudge_at) for u in due_users if u.next_nudge_at is not None)
+    walks = await _walk_starts(session, ids, since=earliest - timedelta(days=2))
+    pauses = await _pauses(session, ids, since=earliest - timedelta(days=1))
+    for user in due_users:
+        try:
+            _decide_nudge(user, now, walks, pauses, into)
+        except Exception:  # one bad row (a zone tzdata no longer knows) must not stop the rest
+            log.exception("nudge for %s could not be scheduled; reminders off", user.telegram_id)
+            user.next_nudge_at, user.nudge_snoozed = None, False
+        session.add(user)
+
+
+def _decide_nudge(
+    user: User,
+    now: datetime,
+    walks: dict[int, list[datetime]],
+    pauses: dict[int, list[tuple[datetime, datetime]]],
+    into: Claimed,
+) -> None:
+    assert user.next_nudge_at is not None
+    due, snoozed, zone = utc(user.next_nudge_at), user.nudge_snoozed, user.timezone
+    if zone is None:  # cannot happen through reschedule(); never loop on such a row
+        user.next_nudge_at, user.nudge_snoozed = None, False
+        return
+    resting_until = _resting_until(pauses.get(user.telegram_id, []), due)
+    _set_next_nudge(user, now, paused_until=_pause_end(pauses.get(user.telegram_id, []), now))
+    day_start, day_end = local_day_bounds(due, zone)
+    if catch_up_decision(due, now) == "skip":
+        into.late += 1
+    elif resting_until is not None:
+        into.resting += 1
+    elif any(day_start <= s < day_end for s in walks.get(user.telegram_id, [])):
+        into.walked += 1
+    else:
+        text = nudges.nudge_text(describe_level(user.level), snoozed=snoozed)
+        into.send.append(
+            Outgoing(
+                "nudge",
+                user.telegram_id,
+                due,
+                text=text,
+                day=local_date(due, zone),
+                snoozable=not snoozed,
+            )
+        )
+
+
+async def _claim_summaries(
+    session: AsyncSession, *, now: datetime, limit: int, into: Claimed
+) -> None:
+    statement = _due_users(User.next_summary_at, now, limit)
+    due_users = list((await session.exec(statement)).all())
+    for user in due_users:
+        try:
+            _decide_summary(user, now, into)
+        except Exception:  # as for nudges: one bad row must not stop the dispatcher
+            log.exception("summary for %s could not be scheduled; off", user.telegram_id)
+            user.next_summary_at = None
+        session.add(user)
+
+
+def _decide_summary(user: User, now: datetime, into: Claimed) -> None:
+    assert user.next_summary_at is not None
+    due, zone = utc(user.next_summary_at), user.timezone
+    if zone is None:
+        user.next_summary_at = None
+        return
+    user.next_summary_at = next_summary_at(
+        now=now, zone=zone, day=user.summary_day, at=user.summary_time
+    )
+    if catch_up_decision(due, now, max_late=nudges.SUMMARY_CATCH_UP_LIMIT) == "skip":
+        into.late += 1
+        return
+    week = nudges.summary_week(due, zone)
+    into.send.append(Outgoing("summary", user.telegram_id, due, week=week))
+
+
+async def _claim_knee_checks(
+    session: AsyncSession, *, now: datetime, limit: int, into: Claimed
+) -> None:
+    statement = (
+        select(Walk)
+        .join(User, col(User.telegram_id) == col(Walk.user_id))
+        .where(
+            col(Walk.knee_check_at) <= now,
+            col(Walk.knee_check_sent_at).is_(None),
+            User.active == True,  # noqa: E712
+        )
+        .order_by(col(Walk.knee_check_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Walk)
+    )
+    for walk in (await session.exec(statement)).all():
+        assert walk.knee_check_at is not None and walk.id is not None
+        due = utc(walk.knee_check_at)
+        walk.knee_check_sent_at = now
+        session.add(walk)
+        if catch_up_decision(due, now) == "skip":
+            # Asking about "this morning" in the evening is noise: the question is dropped.
+            log.info("knee check for walk %s skipped: due %s, now %s", walk.id, due, now)
+            into.late += 1
+            continue
+        into.send.append(Outgoing("knee", walk.user_id, due, walk_id=walk.id))
+
+
+def _set_next_nudge(user: User, now: datetime, *, paused_until: datetime | None) -> None:
+    """The person's next regular nudge after `now` (and after any rest), not snoozed."""
+    assert user.timezone is not None
+    user.next_nudge_at = next_nudge_at(
+        now=now,
+        zone=user.timezone,
+        days=mask_to_days(user.reminder_days),
+        at=user.reminder_time,
+        paused_until=paused_until,
+    )
+    user.nudge_snoozed = False
+
+
+async def schedule_unscheduled(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """People set up before reminders existed (or by a script): give them their instants.
+    Every active, onboarded person has a next summary, so a NULL there means never scheduled.
+    Returns how many rows were given instants; fewer than `limit` means none are left.
+
+    Not part of every claim: blocked people also have NULL instants, and with many of them the
+    search costs a scan (measured: 54 ms on SQLite, 151 ms on PostgreSQL with 250,000 blocked
+    of 1,000,000), so the dispatcher runs it at start-up and hourly instead."""
+    scheduled = 0
+    statement = (
+        select(User)
+        .where(
+            User.active == True,  # noqa: E712
+            col(User.next_summary_at).is_(None),
+            col(User.onboarding_step).is_(None),
+            col(User.timezone).is_not(None),
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    for user in (await session.exec(statement)).all():
+        try:
+            await reschedule(session, user=user, now=now)
+        except Exception:  # a zone tzdata no longer knows: they can set it again in /settings
+            log.exception("cannot schedule %s in %r; zone cleared", user.telegram_id, user.timezone)
+            user.timezone = None
+            session.add(user)
+        scheduled += 1
+    return scheduled
+
+
+async def _walk_starts(
+    session: AsyncSession, user_ids: list[int], *, since: datetime
+) -> dict[int, list[datetime]]:
+    statement = select(Walk.user_id, Walk.started_at).where(
+        col(Walk.user_id).in_(user_ids), col(Walk.started_at) >= since
+    )
+    starts: dict[int, list[datetime]] = defaultdict(list)
+    for user_id, started_at in (await session.exec(statement)).all():
+        if started_at is not None:
+            starts[user_id].append(utc(started_at))
+    return starts
+
+
+async def _pauses(
+    session: AsyncSession, user_ids: list[int], *, since: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    statement = select(RestPeriod.user_id, RestPeriod.starts_at, RestPeriod.ends_at).where(
+        col(RestPeriod.user_id).in_(user_ids), col(RestPeriod.ends_at) > since
+    )
+    found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for user_id, starts_at, ends_at in (await session.exec(statement)).all():
+        found[user_id].append((utc(starts_at), utc(ends_at)))
+    return found
+
+
+def _resting_until(periods: list[tuple[datetime, datetime]], instant: datetime) -> datetime | None:
+    ends = [end for start, end in periods if start <= instant < end]
+    return max(ends) if ends else None
+
+
+def _pause_end(periods: list[tuple[datetime, datetime]], now: datetime) -> datetime | None:
+    """When the rest that covers `now` (or starts later) is over; None when there is none."""
+    ends = [end for _start, end in periods if end > now]
+    return max(ends) if ends else None
+
+
+# ---- recording ------------------------------------------------------------------------------
+
+
+async def record_results(session: AsyncSession, *, now: datetime, results: list[Result]) -> None:
+    """After sending: a 403 stops everything for that person; a give-up leaves a trace."""
+    for result in results:
+        item = result.item
+        if result.outcome == "blocked":
+            await users.mark_blocked(session, telegram_id=item.user_id, now=now)
+        elif result.outcome == "failed" and await session.get(User, item.user_id) is not None:
+            session.add(
+                FailedDelivery(
+                    user_id=item.user_id,
+                    kind=item.kind,
+                    due_at=item.due_at,
+                    failed_at=now,
+                    detail=result.detail[:256],
+                )
+            )
+
+
+# ---- moving the queue -----------------------------------------------------------------------
+
+
+async def current_pause(session: AsyncSession, *, user_id: int, now: datetime) -> RestPeriod | None:
+    """The rest period covering `now`, or one starting later; the latest-ending if several."""
+    statement = (
+        select(RestPeriod)
+        .where(RestPeriod.user_id == user_id, col(RestPeriod.ends_at) > now)
+        .order_by(col(RestPeriod.ends_at).desc())
+    )
+    return (await session.exec(statement)).first()
+
+
+async def reschedule(session: AsyncSession, *, user: User, now: datetime) -> None:
+    """Recompute the next nudge and summary from the person's choices, zone and pause.
+
+    Called whenever one of those changes, at the end of onboarding and on reactivation. Only an
+    active, onboarded person with a zone has instants; anyone else has none (never due).
+    """
+    if not user.active or user.onboarding_step is not None or user.timezone is None:
+        user.next_nudge_at, user.next_summary_at, user.nudge_snoozed = None, None, False
+        session.add(user)
+        return
+    pause = await current_pause(session, user_id=user.telegram_id, now=now)
+    _set_next_nudge(user, now, paused_until=utc(pause.ends_at) if pause is not None else None)
+    user.next_summary_at = next_summary_at(
+        now=now, zone=user.timezone, day=user.summary_day, at=user.summary_time
+    )
+    session.add(user)
+
+
+async def pause(
+    session: AsyncSession, *, user: User, now: datetime, until: nudges.PauseUntil
+) -> RestPeriod:
+    """Rest until `until`: one row per rest (a second /pause moves its end), then reschedule."""
+    period = await current_pause(session, user_id=user.telegram_id, now=now)
+    if period is None:
+        period = RestPeriod(
+            user_id=user.telegram_id, starts_at=now, ends_at=until.ends_at, created_at=now
+        )
+    else:
+        period.ends_at = until.ends_at
+    session.add(period)
+    await session.flush()
+    await reschedule(session, user=user, now=now)
+    return period
+
+
+async def resume(session: AsyncSession, *, user: User, now: datetime) -> bool:
+    """End any rest now. False when there was none."""
+    period = await current_pause(session, user_id=user.telegram_id, now=now)
+    if period is None:
+        return False
+    if utc(period.starts_at) >= now:
+        await session.delete(period)  # never began: leave no trace
+    else:
+        period.ends_at = now
+        session.add(period)
+    await session.flush()
+    await reschedule(session, user=user, now=now)
+    return True
+
+
+SnoozeOutcome = Literal["snoozed", "already", "stale"]
+
+
+async def snooze(
+    session: AsyncSession, *, user: User, now: datetime, day: date
+) -> tuple[SnoozeOutcome, datetime | None]:
+    """Bring today's nudge back in 30 minutes, once. `day` is the nudge's local date."""
+    if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
+        return "stale", None
+    if user.nudge_snoozed:
+        return "already", user.next_nudge_at
+    user.next_nudge_at, user.nudge_snoozed = snooze_until(now), True
+    session.add(user)
+    return "snoozed", user.next_nudge_at
+
+
+async def not_today(
+    session: AsyncSession, *, user: User, now: datetime, day: date
+) -> tuple[bool, datetime | None]:
+    """No more nudges today (a pending snooze is dropped). Returns (accepted, next nudge)."""
+    if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
+        return False, None
+    _, tomorrow = local_day_bounds(now, user.timezone)
+    pause_row = await current_pause(session, user_id=user.telegram_id, now=now)
+    resting_until = max(tomorrow, utc(pause_row.ends_at)) if pause_row else tomorrow
+    _set_next_nudge(user, now, paused_until=resting_until)
+    session.add(user)
+    return True, user.next_nudge_at
