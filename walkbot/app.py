@@ -7,13 +7,15 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from walkbot.bot import handlers
+from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.bot.runtime import RUNTIME_KEY, Runtime, runtime_of_app
 from walkbot.clock import Clock, SystemClock
 from walkbot.domain import timezones
-from walkbot.scheduling import cues
+from walkbot.ratelimit import ChatRateLimiter
+from walkbot.scheduling import cues, dispatch, sixmin
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import create_engine, session_factory
@@ -26,6 +28,12 @@ PRIVATE_COMMANDS = [
     BotCommand("walk", "Start today's backward-walking session"),
     BotCommand("stop", "End the walk you're on"),
     BotCommand("history", "Your latest walks"),
+    BotCommand("sixmin", "Six-minute walk test"),
+    BotCommand("level", "Your programme level: repeat it or step back"),
+    BotCommand("summary", "This week so far, with a chart (/summary last: last week)"),
+    BotCommand("stats", "All-time totals, best week, levels and tests"),
+    BotCommand("pause", "Rest from reminders: /pause 7 (days) or /pause 2026-12-24"),
+    BotCommand("resume", "End a pause: reminders start again"),
     BotCommand("settings", "Time zone, reminders, units, safety answers"),
     BotCommand("help", "What I can do"),
     BotCommand("privacy", "What I keep about you"),
@@ -47,6 +55,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
+        dispatch.start(app)  # one job for every nudge, summary and knee check
+        await sixmin.restore(app)
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
 
@@ -59,10 +69,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
         .base_url(settings.telegram_api_base_url)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        # Chats side by side, each chat in order: one hurried person never holds up the rest.
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if settings.rate_limit:
-        # Retries a 429 after retry_after instead of losing the message.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # About 1/s per private chat; a 429 holds only its chat, then is retried.
+        builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data[RUNTIME_KEY] = runtime
     handlers.register(app)

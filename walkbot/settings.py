@@ -25,9 +25,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How often the dispatcher looks for due nudges; small in tests.
-    dispatch_interval_seconds: float = Field(default=20.0, gt=0, le=3600)
+    dispatch_interval_seconds: float = Field(default=10.0, gt=0, le=3600)
     # A gentle reminder when a finished walk is not rated within this time.
     rating_reminder_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    # Length of the guided six-minute walk test; tests set 6 so each "minute" is 1 s.
+    six_minute_test_seconds: int = Field(default=360, ge=6, le=360)
     # Set only by tests and the console: the local fake Bot API has no rate limits to respect.
     rate_limit: bool = True
 

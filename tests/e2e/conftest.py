@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from walkbot.clock import ShiftedClock
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.settings import Settings
@@ -29,8 +30,14 @@ def settings(api: FakeBotApi, database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings) -> AsyncIterator[RunningBot]:
-    running = RunningBot(settings)
+async def bot(settings: Settings, clock: ShiftedClock) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings, clock=clock)
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    """Real time, shifted where a test needs it; pass it to RunningBot(settings, clock=clock)."""
+    return ShiftedClock()

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from walkbot.bot import common, onboarding, privacy, settings, walks
+from walkbot.bot import common, level, nudges, onboarding, privacy, settings, sixmin, summary, walks
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -38,6 +38,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("walk", walks.walk_command, filters=PRIVATE),
             CommandHandler("stop", walks.stop_command, filters=PRIVATE),
             CommandHandler("history", walks.history, filters=PRIVATE),
+            CommandHandler("pause", nudges.pause_command, filters=PRIVATE),
+            CommandHandler("resume", nudges.resume_command, filters=PRIVATE),
+            CommandHandler("sixmin", sixmin.sixmin_command, filters=PRIVATE),
+            CommandHandler("level", level.level_command, filters=PRIVATE),
+            CommandHandler("summary", summary.summary_command, filters=PRIVATE),
+            CommandHandler("stats", summary.stats_command, filters=PRIVATE),
             # Groups: a short introduction; challenges come later.
             CommandHandler(["start", "help"], common.group_intro, filters=GROUPS),
             ChatMemberHandler(common.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -48,6 +54,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(privacy.confirm_delete, pattern=r"^deleteme:(yes|no)$"),
             CallbackQueryHandler(walks.control, pattern=r"^w:"),
             CallbackQueryHandler(walks.rate, pattern=r"^r:"),
+            CallbackQueryHandler(sixmin.button, pattern=r"^6m:"),
+            CallbackQueryHandler(level.level_choice, pattern=r"^lv:"),
+            CallbackQueryHandler(level.knee_answer, pattern=r"^k:"),
+            CallbackQueryHandler(nudges.tap, pattern=r"^n:"),
             CallbackQueryHandler(common.stale_button),
             # Private chats: everything else gets an answer, never silence.
             MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command),

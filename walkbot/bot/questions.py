@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from walkbot.bot import texts
-from walkbot.domain import timezones
+from walkbot.domain import programme, timezones
 from walkbot.domain.onboarding import SCREENING_STEPS
 from walkbot.domain.profile import (
     COMMON_TIMES,
@@ -23,6 +23,7 @@ from walkbot.domain.profile import (
     mask_to_days,
 )
 from walkbot.domain.screening import QUESTIONS, flagged
+from walkbot.domain.walk_copy import format_duration
 from walkbot.services.onboarding import ZoneChoice
 from walkbot.store.models import User
 
@@ -136,11 +137,24 @@ def settings_view(user: User, now: datetime) -> Rendered:
     return text, InlineKeyboardMarkup(_rows(buttons, 3))
 
 
+def first_session(level: int) -> str:
+    plan = programme.level_plan(level)
+    return texts.SUMMARY_FIRST_SESSION.format(
+        total_min=(plan.total_s + 30) // 60,  # half a minute rounds up
+        warmup_min=plan.warmup_s // 60,
+        rounds=plan.rounds,
+        backward_s=plan.backward_s,
+        forward=format_duration(plan.forward_s),
+        cooldown_min=plan.cooldown_s // 60,
+    )
+
+
 def onboarding_summary(user: User, now: datetime) -> Rendered:
     head = texts.with_name(texts.SUMMARY_HEAD, user.first_name)
     body = "\n".join(profile_lines(user, now))
-    text = f"{head}\n\n{body}\n\n{texts.SUMMARY_FIRST_SESSION}"
+    text = f"{head}\n\n{body}\n\n{first_session(user.level)}"
     if flagged(user.screening):
+        text += f"\n{texts.GENTLER_START}" if user.level < programme.STANDARD_START else ""
         text += "\n\nRemember: check with your doctor or physio first, and start with support."
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(texts.CHANGE, callback_data="set:menu")]])
     return text, markup

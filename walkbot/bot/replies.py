@@ -30,5 +30,16 @@ async def mark_answered(query: CallbackQuery, chosen: str) -> None:
         await edit_text(message, f"{message.text}\n\n→ {chosen}")
 
 
+def query_message(query: CallbackQuery) -> Message | None:
+    """The bot message a button sat on; None when Telegram no longer sends it (too old)."""
+    return query.message if isinstance(query.message, Message) else None
+
+
+def callback_fields(data: str, count: int) -> list[str]:
+    """The `count` fields after the prefix of callback data like `w:12:pause`, padded with ""
+    so forged or truncated data never raises."""
+    return [*data.split(":", count)[1:], *[""] * count][:count]
+
+
 def joined(*parts: str | None) -> str:
     return "\n\n".join(part for part in parts if part)

@@ -51,7 +51,6 @@ GREET_KNOWN = (
 NEED_START = "Hello! Send /start to begin."
 NOT_NOW = "I didn't catch that. /help lists what I can do."
 NOT_A_COMMAND = "I don't know {command}. /help lists what I can do."
-USE_BUTTONS = "Please use the buttons below, or type your answer."
 LOCATION_UNUSED = (
     "Thanks, but I only use a location to set your time zone, and I haven't kept it. "
     "To change your zone: /settings."
@@ -67,6 +66,11 @@ HELP = (
     "/walk 6x30/120 - your own: rounds x backward/forward seconds\n"
     "/stop - end the walk you're on\n"
     "/history - your latest walks\n"
+    "/summary - this week so far (/summary last: the week before)\n"
+    "/stats - all-time totals, best week, level and test history\n"
+    "/level - your programme level: repeat it or step back\n"
+    "/sixmin - a guided six-minute walk test\n"
+    "/pause 7 - a rest from reminders (/resume ends it); your streak is kept\n"
     "/settings - time zone, reminders, summary, units, safety answers\n"
     "/privacy - what I keep about you\n"
     "/export - download your data\n"
@@ -107,12 +111,13 @@ CHANGE = "Change something"
 
 SUMMARY_HEAD = "All set{name}! Here's your plan."
 SUMMARY_FIRST_SESSION = (
-    "Your first session (about 25 min):\n"
-    "• 5 min forward warm-up\n"
-    "• 6 × (30 s backward + 2 min forward)\n"
-    "• 5 min forward cool-down\n"
+    "Your first session (about {total_min} min):\n"
+    "• {warmup_min} min forward warm-up\n"
+    "• {rounds} × ({backward_s} s backward + {forward} forward)\n"
+    "• {cooldown_min} min forward cool-down\n"
     "When you're ready, send /walk and I'll cue every switch."
 )
+GENTLER_START = "Because of your answers, I've made it one round shorter to begin with."
 
 
 def with_name(template: str, first_name: str | None) -> str:
@@ -131,3 +136,5 @@ NEED_TO_STOP_REPLY = (
     "suddenly very short of breath, get medical help now."
 )
 RATING_THANKS = "Thank you, all saved. Rest well! /history shows your walks."
+
+SIXMIN_RUNNING = "Your six-minute test is running. Keep walking, or tap ⏹ Stop."
