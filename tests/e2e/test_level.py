@@ -45,8 +45,9 @@ async def seed_walk(
     effort: int = 5,
     pain: int | None = 1,
     knee_check_at: datetime | None = None,
+    end: str = "finished",
 ) -> int:
-    """A walk walked in full and rated earlier, at `level`."""
+    """A walk rated earlier, at `level`: walked in full unless `end` says otherwise."""
     plan = level_plan(level if level is not None else 1)
     async with transaction(sessions) as session:
         walk = Walk(
@@ -56,7 +57,7 @@ async def seed_walk(
             created_at=ended_at - timedelta(seconds=plan.total_s),
             started_at=ended_at - timedelta(seconds=plan.total_s),
             ended_at=ended_at,
-            end_reason="finished",
+            end_reason=end,
             backward_s=plan.backward_total_s,
             active_s=plan.total_s,
             rounds_done=plan.rounds,
@@ -81,6 +82,10 @@ async def test_a_level_walk_steps_up_after_two_easy_walks(
 ) -> None:
     alice = await onboard(api, sessions, "Alice")
     await seed_walk(sessions, alice, clock.now() - timedelta(days=2), effort=4, pain=1)
+    await seed_walk(sessions, alice, clock.now() - timedelta(days=1), effort=3, end="stopped")
+    alice.send("/level")
+    before = await alice.wait_for_text("Your level")
+    assert "(so far: 1 of 2)" in before.body  # the walk stopped early does not count
 
     alice.send("/walk")
     card = await alice.wait_for_text("Before you start")
@@ -108,6 +113,7 @@ async def test_a_level_walk_steps_up_after_two_easy_walks(
     shown = await alice.wait_for_text("Your level")
     assert "6 x 45 s backward (level 2 of 7)" in shown.body
     assert "Next: 6 x 1 min backward" in shown.body
+    assert "(so far: 0 of 2)" in shown.body  # the walks at level 1 count no more
     assert shown.button_labels() == ["Repeat this level", "Step back: 6 x 30 s backward"]
 
     alice.send("/walk")

@@ -162,6 +162,20 @@ def test_the_last_two_completed_walks_count_past_a_stopped_one() -> None:
     assert decision.kind == "step_up"
 
 
+def test_level_progress_counts_only_full_easy_walks_in_a_row() -> None:
+    count = p.walks_towards_step_up
+    assert count([]) == 0
+    assert count([walk(effort=5)]) == 1
+    assert count([walk(effort=8)]) == 0  # hard: not towards a step up
+    assert count([walk(effort=5), walk(effort=8), walk(effort=5)]) == 1  # the hard one reset it
+    assert count([walk(end="stopped"), walk(effort=5)]) == 1  # a stopped walk is passed over
+    assert count([walk(pain=6)]) == 0  # pain above the limit
+    assert count([walk(), walk(), walk()]) == 2  # two is all a step up needs
+    # the count agrees with the rule: two counted walks are exactly what steps up
+    walks = [walk(effort=5), walk(end="stopped"), walk(effort=6)]
+    assert count(walks) == 2 and decide(walks[0], *walks[1:]).kind == "step_up"
+
+
 def test_a_worse_morning_after_either_walk_holds() -> None:
     held = decide(walk(effort=5), walk(effort=5, worse=True))
     assert (held.kind, held.level, held.reason) == ("hold", 2, "knee_morning")

@@ -164,12 +164,12 @@ async def test_choosing_to_repeat_counts_two_fresh_walks(
         alice = await get_user(session, telegram_id=ALICE)
         assert alice is not None
         view = await service.level_view(session, user=alice)
-        assert (view.level, view.walks_here, view.next) == (1, 1, "6 x 45 s backward")
+        assert (view.level, view.towards_step_up, view.next) == (1, 1, "6 x 45 s backward")
         chosen = await service.choose(
             session, user=alice, choice="repeat", expected_level=1, now=day(1)
         )
         assert chosen == 1
-        assert (await service.level_view(session, user=alice)).walks_here == 0
+        assert (await service.level_view(session, user=alice)).towards_step_up == 0
     _, rated = await rated_walk(sessions, day(2), effort=4, pain=0)
     assert rated.decision is not None
     assert rated.decision.kind == "repeat"

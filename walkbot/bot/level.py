@@ -22,7 +22,7 @@ def level_text(view: service.LevelView) -> str:
     else:
         upcoming = (
             f"Next: {view.next}, after two full walks here that feel moderate or easier "
-            f"with knee pain {PAIN_LIMIT}/10 or less (so far: {view.walks_here})."
+            f"with knee pain {PAIN_LIMIT}/10 or less (so far: {view.towards_step_up} of 2)."
         )
     cap = "After your safety answers, I step up once a week at most." if view.flagged else None
     return joined(f"{head}\n{session}", upcoming, cap, "Want to repeat this level or step back?")

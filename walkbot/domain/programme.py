@@ -239,6 +239,22 @@ def decide(
     )
 
 
+def walks_towards_step_up(walks: Sequence[RatedWalk]) -> int:
+    """How many of the two full, easy walks a step up needs are already in (0-2), from the
+    rated walks at this level, newest first. As in `decide`: a walk not walked to the end is
+    passed over, and a full walk that was not easy starts the count again."""
+    count = 0
+    for walk in walks:
+        if not walk.completed:
+            continue
+        if not walk.easy:
+            break
+        count += 1
+        if count == 2:
+            break
+    return count
+
+
 def _down(level: int, reason: str, why: str) -> Decision:
     if level <= FIRST_LEVEL:
         return Decision(

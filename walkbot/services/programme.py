@@ -224,7 +224,7 @@ class LevelView:
     plan: str  # the whole session in words
     next: str | None  # None at the top
     can_step_back: bool
-    walks_here: int  # rated walks at this level since it last changed
+    towards_step_up: int  # 0-2: full, easy walks in a row here since the level last changed
     flagged: bool
 
 
@@ -243,7 +243,7 @@ async def level_view(session: AsyncSession, *, user: User) -> LevelView:
         plan=domain.level_plan(level).describe(),
         next=domain.describe_level(level + 1) if level < domain.TOP_LEVEL else None,
         can_step_back=level > domain.FIRST_LEVEL,
-        walks_here=len(here),
+        towards_step_up=domain.walks_towards_step_up([_rated(w) for w in here]),
         flagged=any_yes(user.screening),
     )
 
