@@ -209,11 +209,11 @@ def test_last_week_wording_and_a_quiet_week() -> None:
     assert "This week's plan: level 4" in text
 
 
-def test_target_met_and_miles_people_see_yards() -> None:
+def test_target_met_and_miles_people_see_feet_as_in_the_test_itself() -> None:
     text = s.summary_text(report(totals=s.Totals(3, 600, 3000), units="mi", streak=1))
     assert "✅ 3 of 3 walks: target met. Well done!" in text
     assert "Streak: 1 week on target" in text
-    assert "315 yd backward" in text
+    assert "Latest 6-minute test: 946 ft (288 m) backward" in text
 
 
 def test_stats_text() -> None:

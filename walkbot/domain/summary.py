@@ -23,6 +23,7 @@ from itertools import pairwise
 from typing import Literal
 
 from walkbot.domain.schedule import local_date, wall_time_instant
+from walkbot.domain.sixmin import format_distance
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walks import EFFORT_LABELS, PAIN_LIMIT
 
@@ -275,12 +276,6 @@ def effort_words(avg: float) -> str:
     return EFFORT_LABELS[min(10, max(0, round(avg)))]
 
 
-def distance_words(metres: float, units: str) -> str:
-    if units == "mi":
-        return f"{metres * 1.0936133:.0f} yd"
-    return f"{metres:.0f} m"
-
-
 def _target_line(walks: int, target: int, which: Which) -> str:
     target = max(target, 1)
     done = f"{walks} of {target} walk{'s' if target != 1 else ''}"
@@ -328,7 +323,7 @@ def summary_text(data: WeekReportData) -> str:
         test = data.latest_test
         when = local_date(test.when, data.zone)
         lines.append(
-            f"⏱ Latest 6-minute test: {distance_words(test.metres, data.units)} "
+            f"⏱ Latest 6-minute test: {format_distance(test.metres, data.units)} "
             f"{test.direction}, {_day_label(when)}"
         )
     if data.next_plan:
@@ -395,5 +390,5 @@ def stats_text(data: StatsData) -> str:
         lines.append("⏱ Six-minute tests:")
         for test in data.tests:
             when = _day_label(local_date(test.when, data.zone))
-            lines.append(f"  {when}: {distance_words(test.metres, data.units)} {test.direction}")
+            lines.append(f"  {when}: {format_distance(test.metres, data.units)} {test.direction}")
     return "\n".join(lines)
