@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from walkbot.domain.walks import WalkPlan
+from walkbot.services import summaries
 from walkbot.services import walks as service
 from walkbot.services.users import Person, create_user, delete_user, get_user
 from walkbot.store.db import SessionFactory, transaction
@@ -110,6 +111,19 @@ async def test_history_totals_come_from_ended_walks(sessions: SessionFactory, wa
         nothing = await service.history(session, user_id=BOB)
     assert (found.count, found.backward_s, found.active_s) == (1, 20, 40)
     assert nothing.count == 0
+
+
+async def test_a_walk_stopped_at_once_counts_nowhere(
+    sessions: SessionFactory, walk_id: int
+) -> None:
+    async with transaction(sessions) as session:
+        walk = await service.owned_walk(session, user_id=ALICE, walk_id=walk_id)
+        assert walk is not None
+        await service.end(session, walk=walk, now=T0, reason="stopped")  # Start, then Stop
+        found = await service.history(session, user_id=ALICE)
+        stats = await summaries.all_time_totals(session, user_id=ALICE)
+    assert (found.count, found.walks) == (0, [])
+    assert stats.walks == 0  # /history and /stats agree
 
 
 async def test_deleting_a_person_deletes_their_walks(

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import case, func
 from sqlmodel import col, select
@@ -35,6 +35,7 @@ from walkbot.domain.programme import describe_level
 from walkbot.domain.schedule import local_date
 from walkbot.domain.summary import LevelMove, TestResult, Totals, WeekWindow
 from walkbot.services.users import zone_of
+from walkbot.services.walks import counted
 from walkbot.store.models import LevelChange, RestPeriod, SixMinuteTest, User, Walk
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,6 @@ class AllTimeStats:
     data: domain.StatsData
 
 
-def _done(user_id: int) -> tuple[Any, ...]:
-    return (
-        col(Walk.user_id) == user_id,
-        col(Walk.status) == "ended",
-        col(Walk.active_s) > 0,
-        col(Walk.started_at).is_not(None),
-    )
-
-
 # --- queries ---------------------------------------------------------------------------------
 
 
@@ -87,7 +79,7 @@ async def weekly_totals(
             col(Walk.effort).label("effort"),
             col(Walk.knee_pain).label("knee_pain"),
         )
-        .where(*_done(user_id), started >= bounds[0], started < bounds[-1])
+        .where(*counted(user_id), started >= bounds[0], started < bounds[-1])
         .subquery()
     )
     grouped = select(  # type: ignore[call-overload]
@@ -118,7 +110,7 @@ async def rest_periods(
 
 async def first_walk_at(session: AsyncSession, *, user_id: int) -> datetime | None:
     statement = (
-        select(Walk.started_at).where(*_done(user_id)).order_by(col(Walk.started_at)).limit(1)
+        select(Walk.started_at).where(*counted(user_id)).order_by(col(Walk.started_at)).limit(1)
     )
     return (await session.exec(statement)).first()
 
@@ -129,7 +121,7 @@ async def week_rows(
     started = col(Walk.started_at)
     statement = select(  # type: ignore[call-overload]
         Walk.started_at, Walk.backward_s, Walk.active_s, Walk.effort, Walk.knee_pain
-    ).where(*_done(user_id), started >= window.start, started < window.end)
+    ).where(*counted(user_id), started >= window.start, started < window.end)
     return [
         domain.WalkRow(s, b, a, e, k)
         for s, b, a, e, k in (await session.exec(statement)).all()
@@ -323,7 +315,7 @@ async def all_time_totals(session: AsyncSession, *, user_id: int) -> Totals:
         func.count(col(Walk.effort)),
         func.coalesce(func.sum(Walk.knee_pain), 0),
         func.count(col(Walk.knee_pain)),
-    ).where(*_done(user_id))
+    ).where(*counted(user_id))
     row = (await session.exec(statement)).one()
     return Totals(*(int(v) for v in row))
 

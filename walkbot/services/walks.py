@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +18,17 @@ from walkbot.store.models import User, Walk
 OPEN_STATUSES = ("ready", "active")
 EndReason = Literal["finished", "stopped", "need_to_stop", "timed_out", "blocked"]
 RatingStep = Literal["effort", "pain", "note"]
+
+
+def counted(user_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The walks that count in /history, /summary, /stats and the weekly report: ended after
+    some walking. Start tapped and stopped at once is not a walk, in any of them."""
+    return (
+        col(Walk.user_id) == user_id,
+        col(Walk.status) == "ended",
+        col(Walk.active_s) > 0,
+        col(Walk.started_at).is_not(None),
+    )
 
 
 def plan_of(walk: Walk) -> domain.WalkPlan:
@@ -214,7 +225,7 @@ class History:
 
 
 async def history(session: AsyncSession, *, user_id: int, limit: int = 10) -> History:
-    ended = (Walk.user_id == user_id, Walk.status == "ended")
+    ended = counted(user_id)
     recent = select(Walk).where(*ended).order_by(col(Walk.started_at).desc()).limit(limit)
     totals = select(
         func.count(),
