@@ -11,7 +11,7 @@ from time import monotonic
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.rows import latest_row
+from tests.e2e.rows import latest_row, row_when
 from walkbot.clock import ShiftedClock
 from walkbot.domain.schedule import wall_time_instant
 from walkbot.sandbox import FakeBotApi, FakeUser, Limits
@@ -214,7 +214,7 @@ async def test_weekly_summary_arrives_at_its_slot_as_a_silent_photo(
 async def test_a_blocked_person_stops_getting_nudges_until_start(
     api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
 ) -> None:
-    alice.block()
+    alice.block(tell_bot=False)  # the 403 alone must stop the reminders
     clock.set(local(7, 59, 59))
     await api.wait_for(lambda c: c.status == 403 and c.params.get("chat_id") == alice.id, 6)
     for _ in range(50):
@@ -231,6 +231,23 @@ async def test_a_blocked_person_stops_getting_nudges_until_start(
     row = user_row(database_url, alice.id)
     assert row["active"]
     assert as_utc(row["next_nudge_at"]) == local(8, day=2)
+    clock.set(local(7, 59, 59, day=2))
+    await alice.wait_for_text(NUDGE, timeout=6)
+
+
+async def test_blocking_and_unblocking_as_telegram_reports_them(
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
+) -> None:
+    alice.block()  # Telegram tells the bot at once (my_chat_member: kicked)
+    await row_when(database_url, "users", alice.id, lambda r: not r["active"])
+    sent_before = len(api.calls_to("sendMessage"))
+    clock.set(local(7, 59, 59))
+    await nothing_new(alice, 1.5)
+    assert len(api.calls_to("sendMessage")) == sent_before  # not even tried: no 403 needed
+
+    alice.unblock()  # my_chat_member: member again, with no /start
+    row = await row_when(database_url, "users", alice.id, lambda r: bool(r["active"]))
+    assert as_utc(row["next_nudge_at"]) == local(8, day=2)  # the next one, not a late one
     clock.set(local(7, 59, 59, day=2))
     await alice.wait_for_text(NUDGE, timeout=6)
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.rows import latest_row
+from tests.e2e.rows import latest_row, row_when
 from tests.e2e.test_walks import onboard
 from walkbot.clock import SystemClock
 from walkbot.domain.sixmin import PHRASES
@@ -190,6 +190,20 @@ async def test_stop_ends_the_test_at_once_with_the_safety_message(
     assert (row["status"], row["stopped_early"], row["metres"]) == ("stopped", True, 40.0)
     assert row["symptoms"] == "Felt dizzy after two minutes" and row["effort_after"] is None
     assert symptoms.button_labels() == ["None"]
+
+
+async def test_blocked_as_the_distance_question_goes_out(
+    api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
+) -> None:
+    alice = await onboard(api, sessions, "Alice")
+    api.fail_next("sendMessage", status=403, chat_id=alice.id, text_contains="mark the spot")
+    await set_up(alice, "Backward")
+    await api.wait_for(lambda c: c.params.get("text") == "Stop.", timeout=6 * MINUTE_S + 5)
+    user = await row_when(database_url, "users", alice.id, lambda r: not r["active"])
+    assert user["next_nudge_at"] is None
+    test = await row_when(database_url, "six_minute_tests", alice.id, lambda r: r["step"] is None)
+    assert test["status"] == "stopped"  # closed: nothing waits for a distance that cannot come
+    assert test["metres"] is None
 
 
 async def test_sixmin_waits_while_a_walk_is_under_way(

@@ -194,7 +194,7 @@ async def test_a_blocked_user_ends_the_walk_quietly(
 ) -> None:
     await start_walk(alice, "1x10/10")
     await alice.wait_for_text("BACKWARD")
-    alice.block()
+    alice.block(tell_bot=False)  # the cue's 403 alone must end the walk
     await api.wait_for(lambda c: c.status == 403, timeout=15)
     row = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
     assert (row["status"], row["end_reason"], row["rating_step"]) == ("ended", "blocked", None)

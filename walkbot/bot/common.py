@@ -7,11 +7,13 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from walkbot.bot import texts
 from walkbot.bot.runtime import Context, runtime_of
 from walkbot.services.updates import record_update
+from walkbot.services.users import mark_blocked, set_blocked
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,18 @@ async def group_intro(update: Update, context: Context) -> None:
 
 
 async def bot_membership(update: Update, context: Context) -> None:
-    """Say hello when someone adds walkbot to a group."""
+    """Say hello when someone adds walkbot to a group. In a private chat the same update says
+    the person blocked the bot (nothing more is sent) or unblocked it (reminders resume)."""
     change = update.my_chat_member
-    if change is None or change.chat.type == "private":
+    if change is None:
+        return
+    if change.chat.type == "private":
+        blocked = change.new_chat_member.status == ChatMemberStatus.BANNED  # "kicked"
+        rt = runtime_of(context)
+        async with rt.transaction() as session:
+            await set_blocked(
+                session, telegram_id=change.chat.id, blocked=blocked, now=rt.clock.now()
+            )
         return
     was_in = change.old_chat_member.status in {
         ChatMemberStatus.MEMBER,
@@ -69,7 +80,11 @@ async def bot_membership(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the fault (never the token) and tell the person, so nobody meets silence."""
+    """Log the fault (never the token) and tell the person, so nobody meets silence. A reply
+    refused with 403 in a private chat means they blocked the bot: stop writing to them."""
+    if isinstance(context.error, Forbidden) and isinstance(update, Update):
+        await _blocked(update, context)
+        return
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
@@ -80,6 +95,17 @@ async def on_error(update: object, context: Context) -> None:
             await update.effective_chat.send_message(texts.ERROR)
         except Exception:  # the apology itself failed; the log above holds the cause
             log.warning("could not send the apology", exc_info=True)
+
+
+async def _blocked(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        log.info("Telegram refused a message to chat %s: %s", chat and chat.id, context.error)
+        return
+    log.info("chat %s has blocked the bot", chat.id)
+    rt = runtime_of(context)
+    async with rt.transaction() as session:
+        await mark_blocked(session, telegram_id=chat.id, now=rt.clock.now())
 
 
 async def stale_button(update: Update, context: Context) -> None:

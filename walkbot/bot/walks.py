@@ -136,8 +136,8 @@ async def _after_stop(context: Context, walk: Any, text: str, now: Any) -> None:
     assert context.job_queue is not None
     cues.cancel_cues(context.job_queue, walk.id)
     await context.bot.send_message(walk.user_id, text)
-    await cues.send_effort_prompt(context.application, walk)
-    cues.schedule_rating_reminder(context.job_queue, walk, now)
+    if await cues.send_effort_prompt(context.application, walk):
+        cues.schedule_rating_reminder(context.job_queue, walk, now)
 
 
 async def _send(context: Context, walk: Any, text: str, *, paused: bool) -> None:

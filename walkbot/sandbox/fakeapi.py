@@ -105,6 +105,15 @@ class Fault:
     retry_after: int | None
     chat_id: int | None
     times: int
+    text_contains: str | None = None  # only requests whose text or caption holds this
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if self.method != method or self.chat_id not in (None, params.get("chat_id")):
+            return False
+        if self.text_contains is None:
+            return True
+        body = str(params.get("text") or params.get("caption") or "")
+        return self.text_contains.lower() in body.lower()
 
 
 @dataclass
@@ -194,8 +203,17 @@ class FakeUser:
         target = message or self.api.last_message(self.chat_id)
         return self.api.callback(self, target, data)
 
-    def block(self) -> None:
+    def block(self, *, tell_bot: bool = True) -> None:
+        """Every message to her is refused with 403 from now on; like Telegram, the bot is told
+        with a my_chat_member update (which may arrive after its next send has failed).
+        tell_bot=False: only the 403s, as for a deleted account or a block the bot missed."""
         self.blocked = True
+        if tell_bot:
+            self.api.membership_changed(self, old="member", new="kicked")
+
+    def unblock(self) -> None:
+        self.blocked = False
+        self.api.membership_changed(self, old="kicked", new="member")
 
     def messages(self) -> list[FakeMessage]:
         return self.api.messages(self.chat_id)
@@ -331,6 +349,33 @@ class FakeBotApi:
         }
         return self.enqueue({"callback_query": query})
 
+    def membership_changed(self, user: FakeUser, *, old: str, new: str) -> dict[str, Any]:
+        """The bot's status in a private chat, as Telegram reports a block (kicked) or an
+        unblock (member)."""
+
+        def member(status: str) -> dict[str, Any]:
+            body: dict[str, Any] = {"status": status, "user": self._bot_user()}
+            if status == "kicked":
+                body["until_date"] = 0
+            return body
+
+        change = {
+            "chat": user.private_chat(),
+            "from": user.as_user(),
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        return self.enqueue({"my_chat_member": change})
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "walkbot",
+            "username": self.bot_username,
+        }
+
     def enqueue(self, content: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **content}
         self._updates.append(update)
@@ -400,6 +445,7 @@ class FakeBotApi:
         description: str | None = None,
         chat_id: int | None = None,
         times: int = 1,
+        text_contains: str | None = None,
     ) -> None:
         text = description or _DESCRIPTIONS.get(status, "Internal Server Error")
         self._faults.append(
@@ -410,12 +456,13 @@ class FakeBotApi:
                 retry_after if status == 429 else None,
                 chat_id,
                 times,
+                text_contains,
             )
         )
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults:
-            if fault.method == method and fault.chat_id in (None, params.get("chat_id")):
+            if fault.matches(method, params):
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
@@ -679,12 +726,7 @@ class FakeBotApi:
             "message_id": message.message_id,
             "date": int(time.time()),
             "chat": chat,
-            "from": {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "walkbot",
-                "username": self.bot_username,
-            },
+            "from": self._bot_user(),
         }
         if message.text is not None:
             body["text"] = message.text

@@ -112,15 +112,34 @@ async def _send_finish(app: AnyApplication, walk: Walk, text: str, now: datetime
     if delivery.result is Result.BLOCKED:
         await end_for_blocked(app, walk.id or 0)
         return
-    await send_effort_prompt(app, walk)
-    if app.job_queue is not None:
+    if await send_effort_prompt(app, walk) and app.job_queue is not None:
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def send_effort_prompt(app: AnyApplication, walk: Walk, *, reminder: bool = False) -> None:
+async def send_effort_prompt(app: AnyApplication, walk: Walk, *, reminder: bool = False) -> bool:
+    """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
     assert walk.id is not None
     text, markup = walk_views.effort_prompt(walk.id, reminder=reminder)
-    await send_message(app.bot, walk.user_id, text, markup=markup, silent=True)
+    delivery = await send_message(app.bot, walk.user_id, text, markup=markup, silent=True)
+    if delivery.result is Result.BLOCKED:
+        await _blocked_while_rating(app, walk.id)
+        return False
+    return True
+
+
+async def _blocked_while_rating(app: AnyApplication, walk_id: int) -> None:
+    """The walk is over but they blocked the bot: no questions open, no reminder, no nudges."""
+    rt = runtime_of_app(app)
+    async with rt.transaction() as session:
+        walk = await session.get(Walk, walk_id)
+        if walk is None:
+            return
+        walk.rating_step = None
+        session.add(walk)
+        await users.mark_blocked(session, telegram_id=walk.user_id, now=rt.clock.now())
+    if app.job_queue is not None:
+        for job in app.job_queue.get_jobs_by_name(reminder_job_name(walk_id)):
+            job.schedule_removal()
 
 
 async def end_for_blocked(app: AnyApplication, walk_id: int) -> None:

@@ -93,7 +93,9 @@ async def fire_due_cue(app: AnyApplication, test_id: int) -> None:
         if app.job_queue is not None:
             cancel_cues(app.job_queue, test_id)
         text, markup = views.distance_prompt(test_id, units, stopped_early=False)
-        await send_message(app.bot, test.user_id, text, markup=markup, silent=True)
+        prompt = await send_message(app.bot, test.user_id, text, markup=markup, silent=True)
+        if prompt.result is Result.BLOCKED:
+            await end_for_blocked(app, test_id)
 
 
 async def end_for_blocked(app: AnyApplication, test_id: int) -> None:

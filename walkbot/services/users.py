@@ -43,21 +43,37 @@ async def create_user(session: AsyncSession, *, person: Person, now: datetime) -
 
 async def touch_user(session: AsyncSession, *, user: User, person: Person, now: datetime) -> None:
     """Keep names current and bring back someone who had blocked the bot and returned."""
-    changed = False
     if user.first_name != person.first_name[:128] or user.username != person.username:
         user.first_name, user.username = person.first_name[:128], person.username
-        changed = True
-    reactivated = not user.active
-    if reactivated:
-        user.active, user.blocked_at = True, None
-        changed = True
-    if changed:
         user.updated_at = now
         session.add(user)
-    if reactivated:  # their reminders and summary come back from now on
-        from walkbot.services.dispatch import reschedule
+    await mark_unblocked(session, user=user, now=now)
 
-        await reschedule(session, user=user, now=now)
+
+async def mark_unblocked(session: AsyncSession, *, user: User, now: datetime) -> bool:
+    """They are back (unblocked the bot, or wrote to it): reminders and summaries resume from
+    now on. Returns whether anything changed."""
+    if user.active:
+        return False
+    user.active, user.blocked_at, user.updated_at = True, None, now
+    session.add(user)
+    from walkbot.services.dispatch import reschedule  # dispatch builds on this module
+
+    await reschedule(session, user=user, now=now)
+    return True
+
+
+async def set_blocked(
+    session: AsyncSession, *, telegram_id: int, blocked: bool, now: datetime
+) -> None:
+    """Telegram said they blocked or unblocked the bot. Unknown people are ignored."""
+    user = await session.get(User, telegram_id)
+    if user is None:
+        return
+    if blocked:
+        await mark_blocked(session, telegram_id=telegram_id, now=now)
+    else:
+        await mark_unblocked(session, user=user, now=now)
 
 
 async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: datetime) -> None:

@@ -1,0 +1,53 @@
+"""A person who blocks the bot, seen through a 403 on any kind of message: the bot stops
+writing to them, leaves nothing half-asked, and never answers the fault with an apology."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.e2e.rows import row_when
+from tests.e2e.test_walks import onboard, start_walk
+from walkbot.bot import texts
+from walkbot.sandbox import FakeBotApi, FakeUser
+from walkbot.sandbox.embedded import RunningBot
+from walkbot.scheduling import cues
+from walkbot.store.db import SessionFactory
+
+
+@pytest.fixture
+async def alice(api: FakeBotApi, sessions: SessionFactory, bot: RunningBot) -> FakeUser:
+    return await onboard(api, sessions, "Alice")
+
+
+def is_inactive(row: dict[str, object]) -> bool:
+    return not row["active"]
+
+
+async def test_blocked_as_the_effort_question_goes_out(
+    api: FakeBotApi, alice: FakeUser, bot: RunningBot, database_url: str
+) -> None:
+    api.fail_next("sendMessage", status=403, chat_id=alice.id, text_contains="How hard")
+    await start_walk(alice, "1x10/10")
+    await alice.wait_for_text("BACKWARD")
+    alice.send("/stop")
+    await row_when(database_url, "users", alice.id, is_inactive)
+    walk = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
+    assert walk["rating_step"] is None  # no question left open for a reply that cannot come
+    assert bot.app is not None and bot.app.job_queue is not None
+    reminder = cues.reminder_job_name(int(str(walk["id"])))
+    assert bot.app.job_queue.get_jobs_by_name(reminder) == ()  # and no reminder later
+
+
+async def test_a_reply_refused_with_403_marks_them_blocked_without_an_apology(
+    api: FakeBotApi, alice: FakeUser, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.fail_next("sendMessage", status=403, chat_id=alice.id, text_contains="what I can do")
+    with caplog.at_level(logging.INFO):
+        alice.send("/help")
+        await row_when(database_url, "users", alice.id, is_inactive)
+    apologies = [c for c in api.calls_to("sendMessage") if c.params.get("text") == texts.ERROR]
+    assert apologies == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "has blocked the bot" in caplog.text
