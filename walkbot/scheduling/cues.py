@@ -1,7 +1,5 @@
-"""Walk cue jobs. The walk row is the truth; jobs are only reminders of when to look at it.
-
-Jobs run however late they are (misfire_grace_time=None): whether a late cue is still worth
-sending is the domain's late policy (`due_cues`), not APScheduler's silent skip.
+"""Walk cue jobs: the walk row is the truth, and jobs (see jobs.py) only say when to look at
+it; whether a late cue is still worth sending is the walk domain's late policy (`due_cues`).
 """
 
 from __future__ import annotations
@@ -10,24 +8,26 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.ext import Application, JobQueue
+from telegram.ext import JobQueue
 
 from walkbot.bot import walk_views
 from walkbot.bot.runtime import runtime_of_app
 from walkbot.delivery import Result, send_message
 from walkbot.domain import walks as domain
+from walkbot.scheduling.jobs import AnyApplication, cancel_series, replace_once, replace_series
 from walkbot.services import users
 from walkbot.services import walks as service
 from walkbot.store.models import Walk
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True}
+
+def _cue_prefix(walk_id: int) -> str:
+    return f"walk:{walk_id}:cue:"
 
 
 def cue_job_name(walk_id: int, index: int) -> str:
-    return f"walk:{walk_id}:cue:{index}"
+    return f"{_cue_prefix(walk_id)}{index}"
 
 
 def reminder_job_name(walk_id: int) -> str:
@@ -37,25 +37,16 @@ def reminder_job_name(walk_id: int) -> str:
 def schedule_cues(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> int:
     """Date jobs for every cue still to come; replaces any the walk already had."""
     assert walk.id is not None
-    cancel_cues(job_queue, walk.id)
     timeline = service.timeline_of(walk)
     cues = domain.pending_cues(timeline, now, last_sent_index=walk.last_cue_index)
-    for cue in cues:
-        job_queue.run_once(
-            _cue_job,
-            when=cue.at,
-            name=cue_job_name(walk.id, cue.index),
-            data=walk.id,
-            job_kwargs=JOB_OPTIONS,
-        )
-    return len(cues)
+    times = ((cue.index, cue.at) for cue in cues)
+    return replace_series(
+        job_queue, _cue_job, prefix=_cue_prefix(walk.id), data=walk.id, times=times
+    )
 
 
 def cancel_cues(job_queue: JobQueue[Any], walk_id: int) -> None:
-    prefix = f"walk:{walk_id}:cue:"
-    for job in job_queue.jobs():
-        if job.name is not None and job.name.startswith(prefix):
-            job.schedule_removal()
+    cancel_series(job_queue, _cue_prefix(walk_id))
 
 
 def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> None:
@@ -63,15 +54,7 @@ def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime
     assert walk.ended_at is not None
     delay = runtime_of_app(job_queue.application).settings.rating_reminder_minutes
     when = max(now, walk.ended_at + timedelta(minutes=delay))
-    for job in job_queue.get_jobs_by_name(reminder_job_name(walk.id)):
-        job.schedule_removal()
-    job_queue.run_once(
-        _reminder_job,
-        when=when,
-        name=reminder_job_name(walk.id),
-        data=walk.id,
-        job_kwargs=JOB_OPTIONS,
-    )
+    replace_once(job_queue, _reminder_job, name=reminder_job_name(walk.id), data=walk.id, when=when)
 
 
 async def _cue_job(context: Any) -> None:

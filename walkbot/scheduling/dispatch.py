@@ -45,20 +45,19 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import Application
 
 from walkbot.bot.knee import knee_check_message
 from walkbot.bot.nudges import nudge_markup
 from walkbot.bot.runtime import Runtime, runtime_of_app
 from walkbot.bot.summary import send_report
 from walkbot.delivery import Delivery, Result, send_message
+from walkbot.scheduling.jobs import AnyApplication
 from walkbot.services import dispatch as service
 from walkbot.services.summaries import gather_week, report_from
 from walkbot.store.models import User
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 JOB_NAME = "dispatch"
 BATCH_SIZE = service.BATCH_SIZE
 # Messages per second the dispatcher allows itself: under Telegram's ~30/s for bulk sends, so

@@ -1,7 +1,5 @@
-"""Six-minute test cue jobs. The test row is the truth; jobs only say when to look at it.
-
-Jobs run however late they are (misfire_grace_time=None): whether a late phrase is still worth
-saying is the domain's late policy (`sixmin.due`), not APScheduler's silent skip.
+"""Six-minute test cue jobs: the test row is the truth, and jobs (see jobs.py) only say when to
+look at it; whether a late phrase is still worth saying is the test's late policy (`sixmin.due`).
 """
 
 from __future__ import annotations
@@ -10,24 +8,26 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from telegram.ext import Application, JobQueue
+from telegram.ext import JobQueue
 
 from walkbot.bot import sixmin_views as views
 from walkbot.bot.runtime import runtime_of_app
 from walkbot.delivery import Result, send_message
 from walkbot.domain import sixmin as domain
+from walkbot.scheduling.jobs import AnyApplication, cancel_series, replace_series
 from walkbot.services import sixmin as service
 from walkbot.services import users
 from walkbot.store.models import SixMinuteTest, User
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True}
+
+def _cue_prefix(test_id: int) -> str:
+    return f"sixmin:{test_id}:cue:"
 
 
 def cue_job_name(test_id: int, index: int) -> str:
-    return f"sixmin:{test_id}:cue:{index}"
+    return f"{_cue_prefix(test_id)}{index}"
 
 
 def duration_of(app: AnyApplication) -> int:
@@ -37,29 +37,16 @@ def duration_of(app: AnyApplication) -> int:
 def schedule_cues(job_queue: JobQueue[Any], test: SixMinuteTest, now: datetime) -> int:
     """Date jobs for every phrase still to come; replaces any the test already had."""
     assert test.id is not None and test.started_at is not None
-    cancel_cues(job_queue, test.id)
-    cues = domain.pending(
-        test.started_at,
-        now,
-        last_sent_index=test.last_cue_index,
-        duration_s=duration_of(job_queue.application),
+    started, duration = test.started_at, duration_of(job_queue.application)
+    cues = domain.pending(started, now, last_sent_index=test.last_cue_index, duration_s=duration)
+    times = ((cue.index, cue.at(started)) for cue in cues)
+    return replace_series(
+        job_queue, _cue_job, prefix=_cue_prefix(test.id), data=test.id, times=times
     )
-    for cue in cues:
-        job_queue.run_once(
-            _cue_job,
-            when=cue.at(test.started_at),
-            name=cue_job_name(test.id, cue.index),
-            data=test.id,
-            job_kwargs=JOB_OPTIONS,
-        )
-    return len(cues)
 
 
 def cancel_cues(job_queue: JobQueue[Any], test_id: int) -> None:
-    prefix = f"sixmin:{test_id}:cue:"
-    for job in job_queue.jobs():
-        if job.name is not None and job.name.startswith(prefix):
-            job.schedule_removal()
+    cancel_series(job_queue, _cue_prefix(test_id))
 
 
 async def _cue_job(context: Any) -> None:
