@@ -186,14 +186,23 @@ def next_summary_at(
     return instant
 
 
-def week_bounds(instant: datetime, zone: str) -> tuple[datetime, datetime]:
-    """[start, end) of the local week holding `instant`: Monday 00:00 to the next Monday 00:00,
-    as UTC. Across a clock change the week is 167 or 169 hours long, not 168."""
-    monday = local_date(instant, zone)
-    monday -= timedelta(days=monday.weekday())
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_span(monday: date, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the local week starting on `monday`: Monday 00:00 to the next Monday
+    00:00, as UTC. Across a clock change the week is 167 or 169 hours long, not 168."""
+    if monday.weekday() != 0:
+        raise ValueError(f"a week starts on a Monday, got {monday} ({monday:%A})")
     start = wall_time_instant(monday, time(0, 0), zone)
     end = wall_time_instant(monday + timedelta(days=7), time(0, 0), zone)
     return start, end
+
+
+def week_bounds(instant: datetime, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the local week holding `instant` (see week_span)."""
+    return week_span(monday_of(local_date(instant, zone)), zone)
 
 
 def local_day_bounds(instant: datetime, zone: str) -> tuple[datetime, datetime]:

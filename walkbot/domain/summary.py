@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Literal
 
-from walkbot.domain.schedule import local_date, wall_time_instant
+from walkbot.domain.schedule import local_date, monday_of, week_span
 from walkbot.domain.sixmin import format_distance
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walks import EFFORT_LABELS, PAIN_LIMIT
@@ -56,16 +56,8 @@ class WeekWindow:
         return self.start <= instant < self.end
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def week_window(monday: date, zone: str) -> WeekWindow:
-    if monday.weekday() != 0:
-        raise ValueError(f"a week starts on a Monday, got {monday} ({monday:%A})")
-    start = wall_time_instant(monday, time(0, 0), zone)
-    end = wall_time_instant(monday + timedelta(days=7), time(0, 0), zone)
-    return WeekWindow(monday, start, end)
+    return WeekWindow(monday, *week_span(monday, zone))
 
 
 def report_window(now: datetime, zone: str, which: Which) -> WeekWindow:
