@@ -7,16 +7,21 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from tests.e2e.test_walks import onboard, start_walk, walk_row
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi
+from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
 
 
 def spawn(api: FakeBotApi, database_url: str) -> subprocess.Popen[bytes]:
+    # Only the settings given here: none from the developer's shell (a WEBHOOK_URL would turn
+    # polling off) nor from a .env file, hence the empty working directory.
+    ours = {name.upper() for name in Settings.model_fields}
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k.upper() not in ours},
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": api.base_url,
         "DATABASE_URL": database_url,
@@ -25,6 +30,7 @@ def spawn(api: FakeBotApi, database_url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "walkbot", "run"],
         env=env,
+        cwd=tempfile.mkdtemp(prefix="walkbot-process-"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -23,18 +23,25 @@ def free_port() -> int:
 
 @pytest.fixture
 async def webhook_bot(api: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
-    port = free_port()
-    settings = Settings(
-        telegram_bot_token=TEST_TOKEN,
-        database_url=database_url,
-        telegram_api_base_url=api.base_url,
-        webhook_url=f"http://127.0.0.1:{port}/telegram",
-        webhook_secret=SECRET,
-        port=port,
-        _env_file=None,
-    )
-    running = RunningBot(settings)
-    await running.start()
+    # A port found free can be taken by another test worker before the bot binds it: try again.
+    for attempt in range(3):
+        port = free_port()
+        settings = Settings(
+            telegram_bot_token=TEST_TOKEN,
+            database_url=database_url,
+            telegram_api_base_url=api.base_url,
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            webhook_secret=SECRET,
+            port=port,
+            _env_file=None,
+        )
+        running = RunningBot(settings)
+        try:
+            await running.start()
+            break
+        except OSError:
+            if attempt == 2:
+                raise
     yield running
     await running.stop()
 

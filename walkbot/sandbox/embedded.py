@@ -27,14 +27,20 @@ class RunningBot:
         if app.post_init is not None:
             await app.post_init(app)
         assert app.updater is not None
-        if self.settings.webhook_url:
-            await app.updater.start_webhook(
-                listen="127.0.0.1", port=self.settings.port, **webhook_options(self.settings)
-            )
-        else:
-            await app.updater.start_polling(
-                poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-            )
+        try:
+            if self.settings.webhook_url:
+                await app.updater.start_webhook(
+                    listen="127.0.0.1", port=self.settings.port, **webhook_options(self.settings)
+                )
+            else:
+                await app.updater.start_polling(
+                    poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+                )
+        except BaseException:  # e.g. the webhook port is taken: leave nothing open behind
+            await app.shutdown()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)
+            raise
         await app.start()
         self.app = app
 
