@@ -5,7 +5,9 @@ The dispatcher sends it silently when walks.knee_check_at is due; bot/level.py h
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
+
+from walkbot.bot.scales import scale_rows
 
 KNEE_CHECK_QUESTION = (
     "Good morning. After your last walk you noted some knee pain.\n"
@@ -14,5 +16,5 @@ KNEE_CHECK_QUESTION = (
 
 
 def knee_check_message(walk_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    buttons = [InlineKeyboardButton(str(n), callback_data=f"k:{walk_id}:{n}") for n in range(11)]
-    return KNEE_CHECK_QUESTION, InlineKeyboardMarkup([buttons[:6], buttons[6:]])
+    rows = scale_rows(str, lambda n: f"k:{walk_id}:{n}", per_row=6)
+    return KNEE_CHECK_QUESTION, InlineKeyboardMarkup(rows)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from walkbot.bot.scales import scale_rows
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
 
@@ -14,11 +15,14 @@ Rendered = tuple[str, InlineKeyboardMarkup]
 STOP_LABEL = "⏹ Stop"
 
 
+def _data(test_id: int, action: str, value: str | None = None) -> str:
+    return f"6m:{test_id}:{action}" + (f":{value}" if value is not None else "")
+
+
 def _button(
     label: str, test_id: int, action: str, value: str | None = None
 ) -> InlineKeyboardButton:
-    data = f"6m:{test_id}:{action}" + (f":{value}" if value is not None else "")
-    return InlineKeyboardButton(label, callback_data=data)
+    return InlineKeyboardButton(label, callback_data=_data(test_id, action, value))
 
 
 def choose(latest: Mapping[domain.Direction, domain.Result], units: str) -> Rendered:
@@ -45,8 +49,7 @@ def choose(latest: Mapping[domain.Direction, domain.Result], units: str) -> Rend
 
 
 def _effort_rows(test_id: int, action: str) -> list[list[InlineKeyboardButton]]:
-    buttons = [_button(effort_button(n), test_id, action, str(n)) for n in range(11)]
-    return [buttons[i : i + 3] for i in range(0, 11, 3)]
+    return scale_rows(effort_button, lambda n: _data(test_id, action, str(n)), per_row=3)
 
 
 def setup_card(test_id: int, direction: domain.Direction, *, needs_support: bool) -> Rendered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from walkbot.bot.scales import scale_rows
 from walkbot.domain import walks as domain
 
 NEED_TO_STOP = "I need to stop"
@@ -30,20 +31,25 @@ def start_card(walk_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def _rating_data(walk_id: int, step: str, value: str) -> str:
+    return f"r:{walk_id}:{step}:{value}"
+
+
 def _rating(label: str, walk_id: int, step: str, value: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"r:{walk_id}:{step}:{value}")
+    return InlineKeyboardButton(label, callback_data=_rating_data(walk_id, step, value))
 
 
 def effort_prompt(walk_id: int, *, reminder: bool = False) -> Rendered:
-    buttons = [_rating(domain.effort_button(n), walk_id, "effort", str(n)) for n in range(11)]
-    rows = [buttons[i : i + 3] for i in range(0, 11, 3)]
+    rows = scale_rows(
+        domain.effort_button, lambda n: _rating_data(walk_id, "effort", str(n)), per_row=3
+    )
     head = "A gentle reminder: how did your walk feel? One tap is enough.\n\n" if reminder else ""
     return head + domain.EFFORT_QUESTION, InlineKeyboardMarkup(rows)
 
 
 def pain_prompt(walk_id: int) -> Rendered:
-    buttons = [_rating(str(n), walk_id, "pain", str(n)) for n in range(11)]
-    rows = [buttons[:6], buttons[6:], [_rating("Skip", walk_id, "pain", "skip")]]
+    rows = scale_rows(str, lambda n: _rating_data(walk_id, "pain", str(n)), per_row=6)
+    rows.append([_rating("Skip", walk_id, "pain", "skip")])
     return domain.PAIN_QUESTION, InlineKeyboardMarkup(rows)
 
 
