@@ -71,14 +71,21 @@ async def level_choice(update: Update, context: Context) -> None:
         return
     await query.answer()
     await mark_answered(query, "Repeat this level" if choice == "repeat" else "Step back")
-    words = (
-        f"OK: next time {domain.describe_level(level)} again, and I'll count two fresh walks "
-        "before stepping up."
-        if choice == "repeat"
-        else f"OK: next time {domain.describe_level(level)}. I'll step you up again after two "
+    await context.bot.send_message(
+        person.telegram_id, _choice_text(choice, level), disable_notification=True
+    )
+
+
+def _choice_text(choice: str, level: int) -> str:
+    if choice == "repeat":
+        return (
+            f"OK: next time {domain.describe_level(level)} again, and I'll count two fresh walks "
+            "before stepping up."
+        )
+    return (
+        f"OK: next time {domain.describe_level(level)}. I'll step you up again after two "
         "walks there that feel moderate or easier."
     )
-    await context.bot.send_message(person.telegram_id, words, disable_notification=True)
 
 
 async def knee_answer(update: Update, context: Context) -> None:

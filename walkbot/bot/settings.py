@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from walkbot.bot import texts
@@ -11,6 +14,9 @@ from walkbot.bot.replies import edit_text, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services import onboarding as flow
 from walkbot.services.users import get_user
+from walkbot.store.models import User
+
+MENUS = frozenset({"back", "menu"})  # steps that show the settings menu, not a question
 
 
 async def show(update: Update, context: Context) -> None:
@@ -42,18 +48,8 @@ async def choose(update: Update, context: Context) -> None:
     rt = runtime_of(context)
     now = rt.clock.now()
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        opened = False
-        if user is not None and step in {"back", "menu"}:
-            await flow.cancel_edit(session, user=user, now=now)
-        elif user is not None:
-            opened = await flow.begin_edit(session, user=user, step=step, now=now)
-    message = query_message(query)
-    if (
-        user is None
-        or user.onboarding_step is not None
-        or (step not in {"back", "menu"} and not opened)
-    ):
+        user, opened = await _open(session, person.telegram_id, step, now)
+    if user is None or user.onboarding_step is not None or (step not in MENUS and not opened):
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
@@ -62,6 +58,20 @@ async def choose(update: Update, context: Context) -> None:
         return
     text, markup = settings_view(user, now)
     if step == "back":
-        await edit_text(message, text, markup)
+        await edit_text(query_message(query), text, markup)
     else:
         await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
+
+
+async def _open(
+    session: AsyncSession, user_id: int, step: str, now: datetime
+) -> tuple[User | None, bool]:
+    """Open one question for editing (True when it opened); Back and the menu close any open
+    one instead."""
+    user = await get_user(session, telegram_id=user_id)
+    if user is None:
+        return None, False
+    if step in MENUS:
+        await flow.cancel_edit(session, user=user, now=now)
+        return user, False
+    return user, await flow.begin_edit(session, user=user, step=step, now=now)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import sixmin_views as views
 from walkbot.bot import texts
-from walkbot.bot.replies import callback_fields, edit_text, joined, query_message
+from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.domain import sixmin as domain
 from walkbot.domain.screening import needs_support
@@ -17,7 +17,7 @@ from walkbot.scheduling import sixmin as jobs
 from walkbot.services import sixmin as service
 from walkbot.services import walks as walk_service
 from walkbot.services.users import get_user
-from walkbot.store.models import SixMinuteTest
+from walkbot.store.models import SixMinuteTest, Walk
 
 ON_A_WALK = "You're on a walk right now. Finish it first (/stop ends it), then try /sixmin."
 NOT_TODAY = "No problem. Send /sixmin whenever you'd like to do the test."
@@ -31,26 +31,34 @@ async def sixmin_command(update: Update, context: Context) -> None:
     rt = runtime_of(context)
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
-        ready = user is not None and user.onboarding_step is None
         walk = await walk_service.open_walk(session, user_id=person.telegram_id)
         test = await service.open_test(session, user_id=person.telegram_id)
         latest = await service.latest_results(session, user_id=person.telegram_id)
-    if user is None or not ready:
+    if user is None or user.onboarding_step is not None:
         await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-    elif walk is not None and walk.status == "active":
-        await chat.send_message(ON_A_WALK)
-    elif test is not None and test.id is not None and test.status == "running":
-        await chat.send_message(texts.SIXMIN_RUNNING, reply_markup=views.stop_button(test.id))
-    elif test is not None and test.id is not None and test.status == "recording":
-        text, markup = views.prompt_for(
-            test.id, test.step, user.units, stopped_early=test.stopped_early
-        )
-        await chat.send_message(
-            joined("First, let's finish recording your last test.", text), reply_markup=markup
-        )
+    elif (busy := _busy_reply(walk, test, user.units)) is not None:
+        text, markup = busy
+        await chat.send_message(text, reply_markup=markup)
     else:
         text, markup = views.choose(latest, user.units)
         await chat.send_message(text, reply_markup=markup, disable_notification=True)
+
+
+def _busy_reply(
+    walk: Walk | None, test: SixMinuteTest | None, units: str
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """What is under way comes before a new test: a walk, a test running, or one still being
+    recorded. None when nothing is."""
+    if walk is not None and walk.status == "active":
+        return ON_A_WALK, None
+    if test is None or test.id is None:
+        return None
+    if test.status == "running":
+        return texts.SIXMIN_RUNNING, views.stop_button(test.id)
+    if test.status == "recording":
+        text, markup = views.prompt_for(test.id, test.step, units, stopped_early=test.stopped_early)
+        return joined("First, let's finish recording your last test.", text), markup
+    return None
 
 
 async def button(update: Update, context: Context) -> None:
@@ -129,7 +137,7 @@ async def _choose(query: CallbackQuery, context: Context, user_id: int, directio
         await query.answer(texts.SIXMIN_RUNNING if ready else texts.STALE_BUTTON)
         return
     await query.answer()
-    await edit_text(query_message(query), f"{_text(query)}\n\n→ {direction.capitalize()}")
+    await mark_answered(query, direction.capitalize())
     text, markup = views.setup_card(
         test.id,
         domain.direction_of(test.direction),
@@ -153,7 +161,7 @@ async def _after(
     job_queue = context.job_queue
     assert job_queue is not None
     if action == "start":
-        await edit_text(message, f"{_text(query)}\n\n→ Started")
+        await mark_answered(query, "Started")
         jobs.schedule_cues(job_queue, test, now)
         await context.bot.send_message(
             chat_id, domain.GO_TEXT, reply_markup=views.stop_button(test.id)
@@ -168,8 +176,7 @@ async def _after(
             chat_id, joined(domain.STOPPED_EARLY_TEXT, text), reply_markup=markup
         )
     else:
-        chosen = _chosen(action, value, outcome)
-        await edit_text(message, f"{_text(query)}\n\n→ {chosen}")
+        await mark_answered(query, _chosen(action, value, outcome))
         await _next(context, test, outcome, units)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walk_views
-from walkbot.bot.replies import callback_fields, edit_text, joined, query_message
+from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.bot.sixmin_views import stop_button
 from walkbot.domain import walks as domain
@@ -17,6 +19,7 @@ from walkbot.services import sixmin as sixmin_service
 from walkbot.services import walks as service
 from walkbot.services.users import get_user
 from walkbot.services.walk_history import history_text
+from walkbot.store.models import SixMinuteTest, User, Walk
 
 
 async def walk_command(update: Update, context: Context) -> None:
@@ -31,28 +34,44 @@ async def walk_command(update: Update, context: Context) -> None:
         await chat.send_message(str(error))
         return
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        test = await sixmin_service.running_test(session, user_id=person.telegram_id)
-        if user is None or user.onboarding_step is not None or test is not None:
-            walk = None
-        else:
-            walk, is_new = await service.prepare(session, user=user, plan=plan, now=now)
+        user, test, walk, is_new = await _prepare(session, person.telegram_id, plan, now)
+    text, markup = _walk_reply(user, test, walk, is_new=is_new, now=now)
+    await chat.send_message(text, reply_markup=markup)
+
+
+async def _prepare(
+    session: AsyncSession, user_id: int, plan: domain.WalkPlan | None, now: datetime
+) -> tuple[User | None, SixMinuteTest | None, Walk | None, bool]:
+    """The person, a six-minute test under way, and the walk to show (new or already open);
+    no walk while a test runs or before setup is done."""
+    user = await get_user(session, telegram_id=user_id)
+    test = await sixmin_service.running_test(session, user_id=user_id)
+    if user is None or user.onboarding_step is not None or test is not None:
+        return user, test, None, False
+    walk, is_new = await service.prepare(session, user=user, plan=plan, now=now)
+    return user, test, walk, is_new
+
+
+def _walk_reply(
+    user: User | None,
+    test: SixMinuteTest | None,
+    walk: Walk | None,
+    *,
+    is_new: bool,
+    now: datetime,
+) -> tuple[str, InlineKeyboardMarkup | None]:
     if test is not None and test.id is not None:
-        await chat.send_message(texts.SIXMIN_RUNNING, reply_markup=stop_button(test.id))
-    elif user is None or walk is None or walk.id is None:
-        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-    elif not is_new:
-        paused = service.is_paused(walk)
-        await chat.send_message(
-            joined(texts.ALREADY_WALKING, service.status_of(walk, now).text()),
-            reply_markup=walk_views.controls(walk.id, paused=paused),
-        )
-    else:
-        card = joined(
-            texts.WALK_PLAN.format(plan=plan_of_text(walk)),
-            domain.safety_card(needs_support(user.screening)),
-        )
-        await chat.send_message(card, reply_markup=walk_views.start_card(walk.id))
+        return texts.SIXMIN_RUNNING, stop_button(test.id)
+    if user is None or walk is None or walk.id is None:
+        return (texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST), None
+    if not is_new:
+        status = joined(texts.ALREADY_WALKING, service.status_of(walk, now).text())
+        return status, walk_views.controls(walk.id, paused=service.is_paused(walk))
+    card = joined(
+        texts.WALK_PLAN.format(plan=plan_of_text(walk)),
+        domain.safety_card(needs_support(user.screening)),
+    )
+    return card, walk_views.start_card(walk.id)
 
 
 def plan_of_text(walk: Any) -> str:
@@ -113,7 +132,7 @@ async def _after_control(
     job_queue = context.job_queue
     assert job_queue is not None
     if action == "start":
-        await edit_text(message, f"{message.text if message else ''}\n\n→ Started")
+        await mark_answered(query, "Started")
         cues.schedule_cues(job_queue, walk, now)
         await cues.fire_due_cue(context.application, walk.id)  # the first cue is due now
     elif action == "pause":
@@ -189,9 +208,7 @@ async def rate(update: Update, context: Context) -> None:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    message = query_message(query)
-    chosen = "Skipped" if value is None else _chosen(step, value)
-    await edit_text(message, f"{message.text if message else ''}\n\n→ {chosen}")
+    await mark_answered(query, "Skipped" if value is None else _chosen(step, value))
     await _next_rating(context, walk, rated)
 
 
