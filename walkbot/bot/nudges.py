@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walks
 from walkbot.bot.replies import callback_fields, mark_answered
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.domain import nudges as domain
-from walkbot.domain.schedule import local_date
-from walkbot.services import dispatch as service
-from walkbot.services.users import get_user, zone_of
-from walkbot.store.models import User
+from walkbot.services import pauses as service
 
 START_NOW = "▶ Start now"
 SNOOZE = "Snooze 30 min"
@@ -71,51 +66,29 @@ async def tap(update: Update, context: Context) -> None:
         await query.answer(texts.STALE_BUTTON)
         return
     rt = runtime_of(context)
-    now = rt.clock.now()
+    answer = service.snooze if action == "snooze" else service.not_today
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        if user is None:
-            answer, done = texts.STALE_BUTTON, False
-        elif action == "snooze":
-            answer, done = await _snooze(session, user, now, day)
-        else:
-            answer, done = await _not_today(session, user, now, day)
-    await query.answer(None if done else answer)
-    if done:
+        result = await answer(session, telegram_id=person.telegram_id, now=rt.clock.now(), day=day)
+    await query.answer(None if result.done else _nudge_reply(result))
+    if result.done:
         await mark_answered(query, SNOOZE if action == "snooze" else NOT_TODAY)
-        await context.bot.send_message(person.telegram_id, answer, disable_notification=True)
+        await context.bot.send_message(
+            person.telegram_id, _nudge_reply(result), disable_notification=True
+        )
 
 
-async def _snooze(session: AsyncSession, user: User, now: datetime, day: date) -> tuple[str, bool]:
-    outcome, until = await service.snooze(session, user=user, now=now, day=day)
-    if outcome == "stale":
-        return STALE_NUDGE, False
-    if outcome == "already":
-        return ALREADY_SNOOZED, False
-    assert until is not None and user.timezone is not None
-    return SNOOZED.format(at=until.astimezone(_zone(user)).strftime("%H:%M")), True
+def _nudge_reply(result: service.NudgeResult) -> str:
+    if result.kind == "snoozed":
+        return SNOOZED.format(at=result.at)
+    if result.kind == "resting":
+        return f"{RESTING}\n{_next_line(result.next_reminder)}"
+    if result.kind == "already":
+        return ALREADY_SNOOZED
+    return STALE_NUDGE if result.kind == "stale" else texts.STALE_BUTTON
 
 
-async def _not_today(
-    session: AsyncSession, user: User, now: datetime, day: date
-) -> tuple[str, bool]:
-    accepted, following = await service.not_today(session, user=user, now=now, day=day)
-    if not accepted:
-        return STALE_NUDGE, False
-    return f"{RESTING}\n{_next_line(user, following, now)}", True
-
-
-def _zone(user: User) -> ZoneInfo:
-    return ZoneInfo(zone_of(user))
-
-
-def _next_line(user: User, following: datetime | None, now: datetime) -> str:
-    if following is None or user.timezone is None:
-        return NO_REMINDERS
-    local = following.astimezone(_zone(user))
-    today = local_date(now, user.timezone)
-    when = f"{domain.describe_date(local.date(), today=today)} at {local.strftime('%H:%M')}"
-    return NEXT_REMINDER.format(when=when)
+def _next_line(next_reminder: str | None) -> str:
+    return NO_REMINDERS if next_reminder is None else NEXT_REMINDER.format(when=next_reminder)
 
 
 async def pause_command(update: Update, context: Context) -> None:
@@ -123,38 +96,12 @@ async def pause_command(update: Update, context: Context) -> None:
     if person is None or chat is None:
         return
     rt = runtime_of(context)
-    now = rt.clock.now()
+    argument = " ".join(context.args or [])
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        reply = await _pause(session, user, " ".join(context.args or []), now)
-    await chat.send_message(reply)
-
-
-async def _pause(session: AsyncSession, user: User | None, argument: str, now: datetime) -> str:
-    if user is None:
-        return texts.NEED_START
-    if user.onboarding_step is not None or user.timezone is None:
-        return texts.FINISH_SETUP_FIRST
-    zone, today = user.timezone, local_date(now, user.timezone)
-    request = domain.parse_pause(argument, now=now, zone=zone)
-    if request is None:
-        current = await service.current_pause(session, user_id=user.telegram_id, now=now)
-        if current is None:
-            return domain.PAUSE_HELP
-        day = domain.describe_date(local_date(current.ends_at, zone), today=today)
-        return PAUSE_STATUS.format(day=day)
-    if isinstance(request, domain.PauseRefused):
-        return PAUSE_REFUSED.format(reason=request.reason)
-    if isinstance(request, domain.PauseOff):
-        return await _resume(session, user, now)
-    await service.pause(session, user=user, now=now, until=request)
-    return PAUSED.format(day=domain.describe_date(request.resume_on, today=today))
-
-
-async def _resume(session: AsyncSession, user: User, now: datetime) -> str:
-    if not await service.resume(session, user=user, now=now):
-        return NOT_PAUSED
-    return f"{RESUMED}\n{_next_line(user, user.next_nudge_at, now)}"
+        result = await service.pause(
+            session, telegram_id=person.telegram_id, argument=argument, now=rt.clock.now()
+        )
+    await chat.send_message(_pause_reply(result))
 
 
 async def resume_command(update: Update, context: Context) -> None:
@@ -162,13 +109,20 @@ async def resume_command(update: Update, context: Context) -> None:
     if person is None or chat is None:
         return
     rt = runtime_of(context)
-    now = rt.clock.now()
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        if user is None:
-            reply = texts.NEED_START
-        elif user.onboarding_step is not None or user.timezone is None:
-            reply = texts.FINISH_SETUP_FIRST
-        else:
-            reply = await _resume(session, user, now)
-    await chat.send_message(reply)
+        result = await service.resume(session, telegram_id=person.telegram_id, now=rt.clock.now())
+    await chat.send_message(_pause_reply(result))
+
+
+def _pause_reply(result: service.PauseResult) -> str:
+    replies = {
+        "need_start": texts.NEED_START,
+        "finish_setup": texts.FINISH_SETUP_FIRST,
+        "help": domain.PAUSE_HELP,
+        "status": PAUSE_STATUS.format(day=result.day),
+        "refused": PAUSE_REFUSED.format(reason=result.reason),
+        "paused": PAUSED.format(day=result.day),
+        "resumed": f"{RESUMED}\n{_next_line(result.next_reminder)}",
+        "not_paused": NOT_PAUSED,
+    }
+    return replies[result.kind]

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from walkbot.domain.profile import DAY_NAMES_LONG
 from walkbot.domain.schedule import local_date, wall_time_instant
@@ -59,6 +60,19 @@ def describe_date(day: date, *, today: date) -> str:
     """'Thursday 24 December', with the year when it is not this year's."""
     text = f"{DAY_NAMES_LONG[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}"
     return text if day.year == today.year else f"{text} {day.year}"
+
+
+def describe_instant(instant: datetime, *, now: datetime, zone: str) -> str:
+    """'Thursday 24 December at 08:00' on the person's wall; the year as describe_date gives it."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return (
+        f"{describe_date(local.date(), today=local_date(now, zone))} at {local.strftime('%H:%M')}"
+    )
+
+
+def local_clock(instant: datetime, zone: str) -> str:
+    """'08:30' on the person's wall."""
+    return instant.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
 # ---- /pause ---------------------------------------------------------------------------------
