@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from tests.e2e.rows import row_when
-from tests.e2e.test_walks import onboard, start_walk
+from tests.e2e.test_walks import start_walk
+from tests.people import onboarded_chat
 from walkbot.bot import texts
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
@@ -18,7 +19,7 @@ from walkbot.store.db import SessionFactory
 
 @pytest.fixture
 async def alice(api: FakeBotApi, sessions: SessionFactory, bot: RunningBot) -> FakeUser:
-    return await onboard(api, sessions, "Alice")
+    return await onboarded_chat(api, sessions, "Alice")
 
 
 def is_inactive(row: dict[str, object]) -> bool:

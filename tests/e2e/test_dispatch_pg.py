@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.people import LONDON, people_due_a_reminder
 from walkbot.app import build_application
 from walkbot.bot.runtime import runtime_of_app
 from walkbot.clock import SystemClock
@@ -20,7 +21,6 @@ from walkbot.scheduling.dispatch import dispatch_once
 from walkbot.services import dispatch as service
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, is_sqlite, transaction
-from walkbot.store.models import User
 
 FIRST_ID = 9_200_000_000
 
@@ -32,22 +32,13 @@ def _postgres_only(database_url: str) -> None:
 
 
 async def _seed(sessions: SessionFactory, count: int) -> range:
+    ids = range(FIRST_ID, FIRST_ID + count)
     now = SystemClock().now()
     async with transaction(sessions) as session:
-        for n in range(count):
-            session.add(
-                User(
-                    telegram_id=FIRST_ID + n,
-                    first_name=f"P{n}",
-                    consented_at=now,
-                    timezone="Europe/London",
-                    next_nudge_at=now - timedelta(seconds=30),
-                    next_summary_at=now + timedelta(days=3),
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    return range(FIRST_ID, FIRST_ID + count)
+        session.add_all(
+            people_due_a_reminder(ids, now=now, zone=LONDON, due_for=timedelta(seconds=30))
+        )
+    return ids
 
 
 async def test_a_claim_skips_rows_another_dispatcher_holds(

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.test_walks import onboard, walk_row
+from tests.e2e.test_walks import walk_row
+from tests.people import onboarded_chat
 from walkbot.bot.knee import knee_check_message
 from walkbot.clock import ShiftedClock
 from walkbot.domain.programme import level_plan
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.scheduling import cues
-from walkbot.services.users import get_user
 from walkbot.store.db import SessionFactory, sync_url, transaction
 from walkbot.store.models import Walk
 
@@ -80,7 +80,7 @@ async def test_a_level_walk_steps_up_after_two_easy_walks(
     clock: ShiftedClock,
     database_url: str,
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     await seed_walk(sessions, alice, clock.now() - timedelta(days=2), effort=4, pain=1)
     await seed_walk(sessions, alice, clock.now() - timedelta(days=1), effort=3, end="stopped")
     alice.send("/level")
@@ -124,7 +124,7 @@ async def test_a_level_walk_steps_up_after_two_easy_walks(
 async def test_level_choices_and_stale_buttons(
     api: FakeBotApi, sessions: SessionFactory, bot: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     alice.send("/level")
     first = await alice.wait_for_text("Your level")
     assert "6 x 30 s backward (level 1 of 7)" in first.body
@@ -153,11 +153,7 @@ async def test_level_choices_and_stale_buttons(
 async def test_a_screening_yes_is_told_about_the_weekly_pace(
     api: FakeBotApi, sessions: SessionFactory, bot: RunningBot
 ) -> None:
-    bob = await onboard(api, sessions, "Bob")
-    async with transaction(sessions) as session:
-        row = await get_user(session, telegram_id=bob.id)
-        assert row is not None
-        row.screening, row.level = {"fall": True}, 0
+    bob = await onboarded_chat(api, sessions, "Bob", screening={"fall": True}, level=0)
     bob.send("/level")
     shown = await bob.wait_for_text("Your level")
     assert "5 x 30 s backward (level 0 of 7)" in shown.body
@@ -167,7 +163,7 @@ async def test_a_screening_yes_is_told_about_the_weekly_pace(
 async def test_i_need_to_stop_on_a_level_walk_steps_down_kindly(
     api: FakeBotApi, sessions: SessionFactory, bot: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     alice.send("/walk")
     card = await alice.wait_for_text("Before you start")
     alice.tap("Start", message=card)
@@ -190,13 +186,13 @@ async def test_the_morning_knee_answer_is_recorded_and_holds_the_level(
     clock: ShiftedClock,
     database_url: str,
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice", greeted=True)
     now = clock.now()
     walk_id = await seed_walk(
         sessions, alice, now - timedelta(hours=14), pain=4, knee_check_at=now - timedelta(hours=1)
     )
-    alice.send("/help")  # she has talked to the bot before, so it may write to her
-    await alice.wait_for_text("/level")
+    # Level 1 with nothing recorded: the walk asked about did not step the level up.
+    assert level_of(database_url, alice.id) == (1, [])
     # What the dispatcher sends when knee_check_at is due.
     assert bot.app is not None
     question, markup = knee_check_message(walk_id)
@@ -210,6 +206,7 @@ async def test_the_morning_knee_answer_is_recorded_and_holds_the_level(
     assert reply.disable_notification
     row = walk_row(database_url, alice.id)
     assert (row["knee_morning"], bool(row["knee_morning_worse"])) == (6, True)
+    assert level_of(database_url, alice.id) == (1, [])  # held: neither up nor down
     # A second tap (or someone else's) changes nothing.
     update = alice.tap_data(f"k:{walk_id}:1", message=asked)
     query_id = update["callback_query"]["id"]

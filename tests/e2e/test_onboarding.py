@@ -13,6 +13,12 @@ def _row(database_url: str, telegram_id: int) -> dict[str, object]:
     return latest_row(database_url, "users", telegram_id)
 
 
+async def _consent(user: FakeUser) -> None:
+    user.send("/start")
+    await user.wait_for_text("Shall we start?")
+    user.tap("Yes, let's start")
+
+
 async def _answer_screening(
     user: FakeUser, *, yes_to: frozenset[int] = frozenset(), first: int = 1
 ) -> None:
@@ -25,9 +31,7 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     api: FakeBotApi, bot: RunningBot, database_url: str
 ) -> None:
     alice = api.user("Alice")
-    alice.send("/start")
-    await alice.wait_for_text("Shall we start?")
-    alice.tap("Yes, let's start")
+    await _consent(alice)
     await _answer_screening(alice, yes_to=frozenset({8}))  # a fall in the past year
     advice = await alice.wait_for_text("check with your doctor or physio")
     assert "handrails" in advice.body
@@ -90,9 +94,7 @@ async def test_declining_consent_stores_nothing(
 
 
 async def _reach(user: FakeUser, step_text: str) -> None:
-    user.send("/start")
-    await user.wait_for_text("Shall we start?")
-    user.tap("Yes, let's start")
+    await _consent(user)
     await _answer_screening(user)
     await user.wait_for_text("walked backwards for exercise")
     if step_text == "exp":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.test_walks import onboard, walk_row
+from tests.e2e.test_walks import walk_row
+from tests.people import onboarded_chat
 from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.store.db import SessionFactory
@@ -13,7 +14,7 @@ from walkbot.store.db import SessionFactory
 async def test_export_then_delete(
     api: FakeBotApi, bot: RunningBot, sessions: SessionFactory, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     alice.send("/export")
     export = await alice.wait_for_text("Your walkbot data")
     assert export.filename == "walkbot-data.json" and export.document is not None

@@ -10,7 +10,8 @@ import sys
 import tempfile
 import time
 
-from tests.e2e.test_walks import onboard, start_walk, walk_row
+from tests.e2e.test_walks import start_walk, walk_row
+from tests.people import onboarded_chat
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
@@ -46,7 +47,7 @@ async def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> int:
 async def test_sigkill_mid_walk_then_restart_carries_on(
     api: FakeBotApi, sessions: SessionFactory, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     process = spawn(api, database_url)
     try:
         _, started = await start_walk(alice, "2x10/10")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.rows import latest_row, row_when
-from tests.e2e.test_walks import onboard
+from tests.people import onboarded_chat
 from walkbot.clock import SystemClock
 from walkbot.domain.sixmin import PHRASES
 from walkbot.sandbox import FakeBotApi, FakeUser
@@ -76,7 +76,7 @@ def arrivals(api: FakeBotApi, chat_id: int) -> dict[str, float]:
 async def test_a_guided_test_cues_each_minute_then_records_and_compares(
     api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     now = SystemClock().now()
     async with transaction(sessions) as session:  # earlier tests to compare with
         for direction, metres, days in (("forward", 540.0, 30), ("backward", 288.0, 21)):
@@ -147,8 +147,8 @@ async def test_a_guided_test_cues_each_minute_then_records_and_compares(
 async def test_stop_ends_the_test_at_once_with_the_safety_message(
     api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
-    bob = await onboard(api, sessions, "Bob")
+    alice = await onboarded_chat(api, sessions, "Alice")
+    bob = await onboarded_chat(api, sessions, "Bob")
     started = await set_up(alice, "Forward")
     first = await alice.wait_for_text("5 minutes to go")
     test_id = test_row(database_url, alice.id)["id"]
@@ -195,7 +195,7 @@ async def test_stop_ends_the_test_at_once_with_the_safety_message(
 async def test_blocked_as_the_distance_question_goes_out(
     api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     api.fail_next("sendMessage", status=403, chat_id=alice.id, text_contains="mark the spot")
     await set_up(alice, "Backward")
     await api.wait_for(lambda c: c.params.get("text") == "Stop.", timeout=6 * MINUTE_S + 5)
@@ -209,7 +209,7 @@ async def test_blocked_as_the_distance_question_goes_out(
 async def test_sixmin_waits_while_a_walk_is_under_way(
     api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
 ) -> None:
-    alice = await onboard(api, sessions, "Alice")
+    alice = await onboarded_chat(api, sessions, "Alice")
     alice.send("/walk 1x30/30")
     card = await alice.wait_for_text("Before you start")
     alice.tap("Start", message=card)
@@ -229,7 +229,7 @@ async def test_a_walk_waits_while_a_test_is_running(
     bot = RunningBot(settings.model_copy(update={"six_minute_test_seconds": 60}))
     await bot.start()
     try:
-        alice = await onboard(api, sessions, "Alice")
+        alice = await onboarded_chat(api, sessions, "Alice")
         alice.send("/walk 1x30/30")
         card = await alice.wait_for_text("Before you start")  # a card left waiting...
         await set_up(alice, "Forward")
@@ -260,7 +260,7 @@ async def test_a_restart_mid_test_skips_stale_phrases_and_still_says_stop(
     bot = RunningBot(slower)
     await bot.start()
     try:
-        alice = await onboard(api, sessions, "Alice")
+        alice = await onboarded_chat(api, sessions, "Alice")
         started = await set_up(alice, "Backward")
         await alice.wait_for_text("Go!")
         await bot.stop()  # down through the 3 s and 6 s phrases

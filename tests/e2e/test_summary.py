@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.people import add_onboarded_person
 from walkbot.bot.summary import send_report
 from walkbot.clock import ShiftedClock
 from walkbot.delivery import Result
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.services import summaries
-from walkbot.services.users import Person, create_user, get_user
+from walkbot.services.users import get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import LevelChange, SixMinuteTest, Walk
 
@@ -24,10 +25,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 async def onboard_with_walks(api: FakeBotApi, sessions: SessionFactory, name: str) -> FakeUser:
     person = api.user(name)
     async with transaction(sessions) as session:
-        await create_user(session, person=Person(person.id, name), now=NOW - timedelta(weeks=8))
-        row = await get_user(session, telegram_id=person.id)
-        assert row is not None
-        row.onboarding_step, row.timezone, row.level = None, "Europe/London", 4
+        await add_onboarded_person(session, person.id, name, now=NOW - timedelta(weeks=8), level=4)
         # Two walks this week (Mon, Tue), three last week, three the week before, none before.
         for days_ago, backward_s, effort, pain in [
             (2, 240, 4, 2),

@@ -9,25 +9,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.rows import latest_row, row_when
-from walkbot.clock import SystemClock
+from tests.people import onboarded_chat
 from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.services.users import Person, create_user, get_user
 from walkbot.settings import Settings
-from walkbot.store.db import SessionFactory, sync_url, transaction
+from walkbot.store.db import SessionFactory, sync_url
 
 ON_TIME_S = 2.0
-
-
-async def onboard(api: FakeBotApi, sessions: SessionFactory, name: str) -> FakeUser:
-    """A person who finished onboarding earlier (onboarding has its own tests)."""
-    user = api.user(name)
-    async with transaction(sessions) as session:
-        await create_user(session, person=Person(user.id, name), now=SystemClock().now())
-        row = await get_user(session, telegram_id=user.id)
-        assert row is not None
-        row.onboarding_step, row.timezone = None, "Europe/London"
-    return user
 
 
 def walk_row(database_url: str, user_id: int) -> dict[str, object]:
@@ -52,7 +40,7 @@ def cue_times(api: FakeBotApi, chat_id: int) -> list[tuple[float, str]]:
 
 @pytest.fixture
 async def alice(api: FakeBotApi, sessions: SessionFactory, bot: RunningBot) -> FakeUser:
-    return await onboard(api, sessions, "Alice")
+    return await onboarded_chat(api, sessions, "Alice")
 
 
 async def test_a_full_custom_walk_cues_on_time_then_rates(
@@ -143,7 +131,7 @@ async def test_i_need_to_stop_ends_at_once_and_kindly(
 async def test_forged_stale_and_double_taps_change_nothing(
     api: FakeBotApi, alice: FakeUser, sessions: SessionFactory, database_url: str
 ) -> None:
-    bob = await onboard(api, sessions, "Bob")
+    bob = await onboarded_chat(api, sessions, "Bob")
     bob.send("/help")
     await bob.wait_for_text("/walk")
     card, _ = await start_walk(alice, "1x10/10")
@@ -214,7 +202,7 @@ async def test_an_unrated_walk_gets_one_gentle_reminder(
     running = RunningBot(quick)
     await running.start()
     try:
-        zoe = await onboard(api, sessions, "Zoe")
+        zoe = await onboarded_chat(api, sessions, "Zoe")
         await start_walk(zoe, "1x10/10")
         await zoe.wait_for_text("BACKWARD")
         zoe.send("/stop")

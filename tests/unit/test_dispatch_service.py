@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 
+from tests.people import add_onboarded_person
 from walkbot.domain.nudges import PauseUntil, parse_pause
-from walkbot.domain.profile import days_to_mask
 from walkbot.services import dispatch as service
 from walkbot.services import onboarding as flow
 from walkbot.services.users import Person, create_user, get_user, mark_blocked, touch_user
@@ -31,10 +31,16 @@ async def seed(
     days: frozenset[int] = frozenset({MON, WED, FRI}),
 ) -> None:
     async with transaction(sessions) as session:
-        user = await create_user(session, person=Person(user_id, "Alice"), now=now)
-        user.onboarding_step, user.timezone = None, zone
-        user.reminder_days, user.reminder_time = days_to_mask(days), time(8, 0)
-        await service.reschedule(session, user=user, now=now)
+        await add_onboarded_person(
+            session,
+            user_id,
+            "Alice",
+            now=now,
+            zone=zone,
+            reminder_days=days,
+            reminder_time=time(8, 0),
+            scheduled=True,
+        )
 
 
 async def row(sessions: SessionFactory, user_id: int = ALICE) -> User:

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tests.people import add_onboarded_person
 from walkbot.domain import programme as domain
 from walkbot.domain.screening import QUESTION_KEYS
 from walkbot.domain.walks import WalkPlan
 from walkbot.services import programme as service
 from walkbot.services import walks
-from walkbot.services.users import Person, create_user, get_user
+from walkbot.services.users import get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import LevelChange, User, Walk
 
@@ -27,10 +31,16 @@ A_YES = {**ALL_NO, "fall": True}
 async def people(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
         for telegram_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-            await create_user(session, person=Person(telegram_id, name), now=T0)
-            user = await get_user(session, telegram_id=telegram_id)
-            assert user is not None
-            user.onboarding_step, user.timezone, user.screening = None, "Europe/London", ALL_NO
+            await add_onboarded_person(session, telegram_id, name, now=T0, screening=ALL_NO)
+
+
+@asynccontextmanager
+async def alice_in(sessions: SessionFactory) -> AsyncIterator[tuple[AsyncSession, User]]:
+    """One transaction with Alice's row loaded, as most of these tests act as her."""
+    async with transaction(sessions) as session:
+        alice = await get_user(session, telegram_id=ALICE)
+        assert alice is not None
+        yield session, alice
 
 
 async def user_row(sessions: SessionFactory, telegram_id: int = ALICE) -> User:
@@ -79,9 +89,7 @@ async def test_a_plain_walk_uses_the_level_plan_and_a_custom_one_does_not(
     sessions: SessionFactory, people: None
 ) -> None:
     custom = WalkPlan(0, 2, 10, 10, 0)
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         alice.level = 2
         walk, _ = await walks.prepare(session, user=alice, plan=None, now=T0)
         assert (walk.level, walks.plan_of(walk)) == (2, domain.level_plan(2))
@@ -137,9 +145,7 @@ async def test_a_person_who_changed_level_meanwhile_keeps_their_choice(
     sessions: SessionFactory, people: None
 ) -> None:
     await rated_walk(sessions, day(0))
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         walk, _ = await walks.prepare(session, user=alice, plan=None, now=day(2))
         await walks.start(session, walk=walk, now=day(2))
         assert (
@@ -160,9 +166,7 @@ async def test_choosing_to_repeat_counts_two_fresh_walks(
     sessions: SessionFactory, people: None
 ) -> None:
     await rated_walk(sessions, day(0), effort=4, pain=0)
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         view = await service.level_view(session, user=alice)
         assert (view.level, view.towards_step_up, view.next) == (1, 1, "6 x 45 s backward")
         chosen = await service.choose(
@@ -182,9 +186,7 @@ async def test_choosing_to_repeat_counts_two_fresh_walks(
 async def test_stepping_back_and_stale_or_impossible_choices(
     sessions: SessionFactory, people: None
 ) -> None:
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         assert (
             await service.choose(session, user=alice, choice="back", expected_level=2, now=T0)
             is None
@@ -213,9 +215,7 @@ async def test_stepping_back_and_stale_or_impossible_choices(
 async def test_a_screening_yes_starts_lower_only_before_the_first_rated_walk(
     sessions: SessionFactory, people: None
 ) -> None:
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         alice.screening = A_YES
         assert await service.apply_screening(session, user=alice, now=T0) == 0
         alice.screening = ALL_NO  # answered again, all no, still before any walk
@@ -223,9 +223,7 @@ async def test_a_screening_yes_starts_lower_only_before_the_first_rated_walk(
         alice.screening = A_YES
         assert await service.apply_screening(session, user=alice, now=T0) == 0
     await rated_walk(sessions, day(1))
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         alice.screening = ALL_NO
         assert await service.apply_screening(session, user=alice, now=day(2)) is None
         assert alice.level == 0
@@ -235,9 +233,7 @@ async def test_a_screening_yes_starts_lower_only_before_the_first_rated_walk(
 async def test_a_screening_yes_allows_one_step_up_a_week(
     sessions: SessionFactory, people: None
 ) -> None:
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         alice.screening = A_YES
         await service.apply_screening(session, user=alice, now=T0)
     await rated_walk(sessions, day(1), effort=4, pain=0)
@@ -288,9 +284,8 @@ async def test_a_worse_morning_blocks_the_next_step_up(
 ) -> None:
     sore, rated = await rated_walk(sessions, day(0), effort=5, pain=4)
     assert rated.decision is not None and rated.decision.kind == "repeat"
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (1, [])
+    async with alice_in(sessions) as (session, alice):
         answer = await service.record_knee_answer(
             session, user=alice, walk_id=sore, score=5, now=day(1)
         )
@@ -298,9 +293,12 @@ async def test_a_worse_morning_blocks_the_next_step_up(
     assert answer.text is not None and "won't step up" in answer.text
     row = await walk_row(sessions, sore)
     assert (row.knee_morning, row.knee_morning_worse) == (5, True)
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (1, [])
+    # A second easy walk would step up (as `later` does below); the worse morning holds it.
     _, next_walk = await rated_walk(sessions, day(2), effort=5, pain=4)
     assert next_walk.decision is not None
     assert (next_walk.decision.kind, next_walk.decision.reason) == ("hold", "knee_morning")
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (1, [])
     # One walk later the worse morning is no longer one of the last two.
     _, later = await rated_walk(sessions, day(4), effort=5, pain=3)
     assert later.decision is not None
@@ -313,9 +311,7 @@ async def test_a_worse_morning_takes_back_the_step_up_that_walk_made(
     await rated_walk(sessions, day(0), effort=5, pain=4)
     sore, rated = await rated_walk(sessions, day(2), effort=5, pain=4)
     assert rated.decision is not None and rated.decision.kind == "step_up"
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    async with alice_in(sessions) as (session, alice):
         answer = await service.record_knee_answer(
             session, user=alice, walk_id=sore, score=6, now=day(3)
         )
@@ -327,14 +323,14 @@ async def test_a_worse_morning_takes_back_the_step_up_that_walk_made(
 async def test_a_settled_morning_changes_nothing(sessions: SessionFactory, people: None) -> None:
     await rated_walk(sessions, day(0), effort=5, pain=4)
     sore, _ = await rated_walk(sessions, day(2), effort=5, pain=4)
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+    stepped_up = [(1, 2, "step_up:easy_twice", sore)]
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (2, stepped_up)
+    async with alice_in(sessions) as (session, alice):
         answer = await service.record_knee_answer(
             session, user=alice, walk_id=sore, score=2, now=day(3)
         )
     assert answer.accepted and not answer.worse
-    assert (await user_row(sessions)).level == 2
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (2, stepped_up)
 
 
 async def test_knee_answers_only_once_for_ones_own_asked_walk(

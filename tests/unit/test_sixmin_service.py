@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.people import add_onboarded_person
 from walkbot.services import sixmin as service
-from walkbot.services.users import Person, create_user, get_user
+from walkbot.services.users import get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import SixMinuteTest, User
 
@@ -20,10 +21,7 @@ ALICE, BOB = 7_000_000_011, 7_000_000_012
 async def people(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
         for telegram_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-            await create_user(session, person=Person(telegram_id, name), now=T0)
-            user = await get_user(session, telegram_id=telegram_id)
-            assert user is not None
-            user.onboarding_step = None
+            await add_onboarded_person(session, telegram_id, name, now=T0)
 
 
 async def _user(session: object, telegram_id: int = ALICE) -> User:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from tests.people import add_onboarded_person
 from walkbot.domain import summary as domain
 from walkbot.services import summaries
 from walkbot.store.db import SessionFactory, transaction
@@ -24,18 +25,9 @@ def utc(*args: int) -> datetime:
 
 
 async def make_user(sessions: SessionFactory, zone: str, *, user_id: int = 1) -> None:
-    created = utc(2020, 1, 1)
     async with transaction(sessions) as session:
-        session.add(
-            User(
-                telegram_id=user_id,
-                first_name="Walker",
-                consented_at=created,
-                created_at=created,
-                updated_at=created,
-                timezone=zone,
-                level=3,
-            )
+        await add_onboarded_person(
+            session, user_id, "Walker", now=utc(2020, 1, 1), zone=zone, level=3
         )
 
 
@@ -138,18 +130,26 @@ async def test_autumn_change_week_has_its_extra_hour(sessions: SessionFactory) -
     assert [d.walks for d in data.days] == [1, 0, 0, 0, 0, 0, 1]
 
 
-async def test_kiritimati_weeks_start_ten_hours_into_the_utc_sunday(
-    sessions: SessionFactory,
+@pytest.mark.parametrize(
+    ("zone", "monday_starts", "now"),
+    [
+        # +14: their Monday 30 November begins ten hours into the UTC Sunday; now is 14:00 there.
+        ("Pacific/Kiritimati", utc(2026, 11, 29, 10), utc(2026, 11, 30, 0)),
+        # -11: it begins eleven hours into the UTC Monday; now is 01:00 there.
+        ("Pacific/Pago_Pago", utc(2026, 11, 30, 11), utc(2026, 11, 30, 12)),
+    ],
+)
+async def test_far_zones_start_the_week_at_their_own_monday_midnight(
+    sessions: SessionFactory, zone: str, monday_starts: datetime, now: datetime
 ) -> None:
-    await make_user(sessions, "Pacific/Kiritimati")
+    await make_user(sessions, zone)
     await add(
         sessions,
-        a_walk(1, utc(2026, 11, 29, 9, 30), 60),  # Sunday 29 Nov 23:30 on their wall
-        a_walk(1, utc(2026, 11, 29, 10, 30), 120),  # Monday 30 Nov 00:30 on their wall
+        a_walk(1, monday_starts - timedelta(minutes=30), 60),  # Sunday 23:30 on their wall
+        a_walk(1, monday_starts + timedelta(minutes=30), 120),  # Monday 00:30 on their wall
     )
-    now = utc(2026, 11, 30, 0, 0)  # Monday 14:00 there
     this = await report(sessions, now, "this")
-    assert this.data.window.monday == date(2026, 11, 30)
+    assert (this.data.window.start, this.data.window.monday) == (monday_starts, date(2026, 11, 30))
     assert (this.data.totals.walks, this.data.totals.backward_s) == (1, 120)
     assert this.data.days[0].walks == 1
     assert this.chart is not None and this.chart.startswith(PNG)
@@ -157,26 +157,6 @@ async def test_kiritimati_weeks_start_ten_hours_into_the_utc_sunday(
     assert (last.totals.walks, last.totals.backward_s) == (1, 60)
     assert last.days[6].walks == 1
     assert last.trend[-1] == (date(2026, 11, 23), 60)
-
-
-async def test_pago_pago_weeks_start_at_eleven_on_the_utc_monday(
-    sessions: SessionFactory,
-) -> None:
-    await make_user(sessions, "Pacific/Pago_Pago")
-    await add(
-        sessions,
-        a_walk(1, utc(2026, 11, 30, 10, 30), 60),  # Sunday 29 Nov 23:30 on their wall
-        a_walk(1, utc(2026, 11, 30, 11, 30), 120),  # Monday 30 Nov 00:30 on their wall
-    )
-    now = utc(2026, 11, 30, 12, 0)  # Monday 01:00 there
-    this = await gathered(sessions, now, "this")
-    assert (this.window.start, this.totals.walks, this.totals.backward_s) == (
-        utc(2026, 11, 30, 11),
-        1,
-        120,
-    )
-    last = await gathered(sessions, now, "last")
-    assert (last.totals.walks, last.days[6].walks) == (1, 1)
 
 
 async def test_only_ended_walks_with_some_walking_count(sessions: SessionFactory) -> None:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.people import add_onboarded_person
 from walkbot.domain.walks import WalkPlan
 from walkbot.services import summaries
 from walkbot.services import walks as service
-from walkbot.services.users import Person, create_user, delete_user, get_user
+from walkbot.services.users import delete_user, get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
 
@@ -21,13 +22,8 @@ ALICE, BOB = 7_000_000_001, 7_000_000_002
 @pytest.fixture
 async def walk_id(sessions: SessionFactory) -> int:
     async with transaction(sessions) as session:
-        for telegram_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-            await create_user(session, person=Person(telegram_id, name), now=T0)
-            user = await get_user(session, telegram_id=telegram_id)
-            assert user is not None
-            user.onboarding_step = None
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
+        alice = await add_onboarded_person(session, ALICE, "Alice", now=T0)
+        await add_onboarded_person(session, BOB, "Bob", now=T0)
         walk, is_new = await service.prepare(session, user=alice, plan=PLAN, now=T0)
         assert is_new
         assert await service.start(session, walk=walk, now=T0)
