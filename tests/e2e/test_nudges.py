@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 
@@ -12,18 +13,18 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.rows import latest_row, row_when
+from tests.people import LONDON, onboarded_chat, people_due_a_reminder
 from walkbot.clock import ShiftedClock
 from walkbot.domain.schedule import wall_time_instant
-from walkbot.sandbox import FakeBotApi, FakeUser, Limits
+from walkbot.sandbox import FakeBotApi, FakeMessage, FakeUser, Limits
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.services.dispatch import reschedule
-from walkbot.services.users import Person, create_user
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, sync_url, transaction
-from walkbot.store.models import User, Walk
+from walkbot.store.models import Walk
 
-LONDON = "Europe/London"
 NUDGE = "Time for your backward walk"
+SNOOZED_NUDGE = "Here's your reminder again"
+KNEE_QUESTION = "How does your knee feel"
 # Monday 5 January 2026, GMT. Reminders default to Mon, Wed, Fri at 08:00.
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC).date()
 
@@ -55,15 +56,7 @@ async def onboard(
     api: FakeBotApi, sessions: SessionFactory, name: str, clock: ShiftedClock
 ) -> FakeUser:
     """Someone who finished onboarding (London; Mon, Wed, Fri at 08:00), scheduled from now."""
-    user = api.user(name)
-    user.send("/help")  # they have talked to the bot, so it may write to them
-    await user.wait_for_text("")
-    async with transaction(sessions) as session:
-        row = await create_user(session, person=Person(user.id, name), now=clock.now())
-        row.onboarding_step, row.timezone = None, LONDON
-        await reschedule(session, user=row, now=clock.now())
-    user.skip_to_end()
-    return user
+    return await onboarded_chat(api, sessions, name, now=clock.now(), greeted=True, scheduled=True)
 
 
 async def next_nudge_becomes(
@@ -77,11 +70,39 @@ async def next_nudge_becomes(
         await asyncio.sleep(0.1)
 
 
+def callback_data(message: FakeMessage) -> list[str]:
+    return [button.callback_data or "" for row in message.buttons for button in row]
+
+
+def is_reminder(message: FakeMessage) -> bool:
+    """A reminder, first or snoozed: their words differ, but both carry its buttons (n:...)."""
+    body = message.body.lower()
+    return any(phrase.lower() in body for phrase in (NUDGE, SNOOZED_NUDGE)) or any(
+        data.startswith("n:") for data in callback_data(message)
+    )
+
+
 async def nothing_new(user: FakeUser, seconds: float) -> None:
+    """No reminder of any kind arrives for `seconds` (a few dispatch ticks)."""
     before = len(user.messages())
     await asyncio.sleep(seconds)
-    new = [m.body[:60] for m in user.messages()[before:]]
-    assert not any(NUDGE.lower() in body.lower() for body in new), new
+    new = [m.body[:60] for m in user.messages()[before:] if is_reminder(m)]
+    assert not new, new
+
+
+async def walk_when(
+    sessions: SessionFactory, walk_id: int, ready: Callable[[Walk], bool], *, timeout: float = 10.0
+) -> Walk:
+    """The walk once `ready` holds for it: the dispatcher writes in the background."""
+    deadline = monotonic() + timeout
+    while True:
+        async with transaction(sessions) as session:
+            walk = await session.get(Walk, walk_id)
+        assert walk is not None
+        if ready(walk):
+            return walk
+        assert monotonic() < deadline, f"walk {walk_id} never got there: {walk}"
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -200,12 +221,19 @@ async def test_pause_and_resume(alice: FakeUser, clock: ShiftedClock, database_u
 
 
 async def test_weekly_summary_arrives_at_its_slot_as_a_silent_photo(
-    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock
+    api: FakeBotApi, alice: FakeUser, clock: ShiftedClock, database_url: str
 ) -> None:
     clock.set(local(17, 59, 58, day=6))  # Sunday 11 January, 18:00 is the default slot
     summary = await alice.wait_for_text("Your week so far", timeout=15)
     assert clock.now() >= local(18, day=6)
     assert summary.caption is not None and summary.document is not None
+    await row_when(
+        database_url,
+        "users",
+        alice.id,
+        lambda r: as_utc(r["next_summary_at"]) == local(18, day=13),  # moved on a week
+    )
+    await asyncio.sleep(1.0)  # five more dispatch ticks: a second photo would be here by now
     photos = [c for c in api.calls_to("sendPhoto") if c.status == 200]
     assert len(photos) == 1
     assert photos[0].params.get("disable_notification") is True
@@ -261,22 +289,13 @@ async def test_a_restart_in_the_middle_of_a_fan_out_neither_loses_nor_duplicates
 ) -> None:
     api.limits = Limits()  # Telegram-like flood control: 30/s overall, 3/s per chat
     count, first_id = 300, 9_100_000_000
-    now = clock.now()
-    async with transaction(sessions) as session:
-        for n in range(count):
-            session.add(
-                User(
-                    telegram_id=first_id + n,
-                    first_name=f"P{n}",
-                    consented_at=now,
-                    timezone="Asia/Kolkata",
-                    next_nudge_at=now - timedelta(seconds=5),
-                    next_summary_at=now + timedelta(days=3),
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
     ids = range(first_id, first_id + count)
+    async with transaction(sessions) as session:
+        session.add_all(
+            people_due_a_reminder(
+                ids, now=clock.now(), zone="Asia/Kolkata", due_for=timedelta(seconds=5)
+            )
+        )
 
     def delivered() -> Counter[int]:
         return Counter(
@@ -315,23 +334,31 @@ async def test_the_next_morning_knee_check_is_sent_once_silently(
 ) -> None:
     now = clock.now()
     async with transaction(sessions) as session:
-        for check_at in (now + timedelta(seconds=1), now - timedelta(hours=3)):  # due; too late
-            session.add(
-                Walk(
-                    user_id=alice.id,
-                    plan={},
-                    status="ended",
-                    created_at=now,
-                    knee_check_at=check_at,
-                    knee_pain=5,
-                )
+        due, late = (
+            Walk(
+                user_id=alice.id,
+                plan={},
+                status="ended",
+                created_at=now,
+                knee_check_at=check_at,
+                knee_pain=5,
             )
-    question = await alice.wait_for_text("How does your knee feel", timeout=6)
+            for check_at in (now + timedelta(seconds=1), now - timedelta(hours=3))
+        )
+        session.add_all([due, late])
+        await session.flush()
+        assert due.id is not None and late.id is not None
+        due_id, late_id = due.id, late.id
+    question = await alice.wait_for_text(KNEE_QUESTION, timeout=6)
     assert question.disable_notification
     assert question.button_labels() == [str(n) for n in range(11)]
-    await asyncio.sleep(1.0)
-    asked = [m for m in alice.messages() if "How does your knee feel" in m.body]
-    assert len(asked) == 1  # the one three hours late was dropped, not sent at the wrong time
+    assert callback_data(question) == [f"k:{due_id}:{n}" for n in range(11)]
+    # The late one was taken off the queue without asking: it is never asked at a wrong time.
+    await walk_when(sessions, late_id, lambda w: w.knee_check_sent_at is not None)
+    await asyncio.sleep(1.0)  # five more dispatch ticks
+    assert [m for m in alice.messages() if KNEE_QUESTION in m.body] == [question]
+    late_buttons = [d for m in alice.messages() for d in callback_data(m) if f":{late_id}:" in d]
+    assert late_buttons == []
 
 
 async def test_one_dispatch_job_however_many_people(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from types import SimpleNamespace
 
 import pytest
@@ -81,8 +82,43 @@ async def test_a_blocked_chat_is_reported(limited: FakeBotApi, bot: Bot) -> None
 
 
 async def test_the_pacer_spreads_starts_evenly() -> None:
+    interval, slack = 1 / 50, 0.002
     pacer = Pacer(rate=50)
-    started = time.monotonic()
+    before = time.monotonic()
+    starts = []
     for _ in range(11):
         await pacer.wait()
-    assert 0.18 <= time.monotonic() - started < 0.5  # ten gaps of 20 ms
+        starts.append(time.monotonic())
+    # The nth start is never ahead of its slot n intervals on: no burst, however busy the
+    # machine. A busy machine can only make a start late (and the one after it catch up).
+    for n, at in enumerate(starts):
+        assert at - before >= n * interval - slack, (n, [round(s - before, 3) for s in starts])
+    # So a start that came on time is followed by a full gap.
+    for n in range(1, len(starts)):
+        on_time = starts[n - 1] - before <= (n - 1) * interval + 0.005
+        gap = starts[n] - starts[n - 1]
+        assert not on_time or gap >= 0.015, (n, gap)
+    assert starts[-1] - before < 1.0  # ten gaps of 20 ms, with room for a loaded machine
+
+
+async def test_the_pacer_leaves_a_full_interval_before_every_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same on a clock that only the pacer's sleeps move, so the gaps are exact: a pacer
+    that bunched starts in pairs or threes would pass any wall-clock test on a busy machine."""
+    now = [1000.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr(
+        "walkbot.scheduling.dispatch.time", SimpleNamespace(monotonic=lambda: now[0])
+    )
+    monkeypatch.setattr("walkbot.scheduling.dispatch.asyncio", SimpleNamespace(sleep=sleep))
+    pacer = Pacer(rate=50)
+    starts = []
+    for _ in range(11):
+        await pacer.wait()
+        starts.append(now[0])
+    gaps = [later - earlier for earlier, later in pairwise(starts)]
+    assert gaps == pytest.approx([0.02] * 10)

@@ -139,8 +139,11 @@ def test_equal_or_skipped_pain_is_not_a_rise() -> None:
 
 
 def test_a_walk_stopped_early_repeats_without_blame() -> None:
+    # Two easy walks with level pain: walked to the end, they step up, so only the stop can
+    # explain the repeat.
+    assert decide(walk(effort=4), walk(effort=4)).kind == "step_up"
     decision = decide(walk(effort=4, end="stopped"), walk(effort=4))
-    assert (decision.kind, decision.reason) == ("repeat", "not_completed")
+    assert (decision.kind, decision.level, decision.reason) == ("repeat", 2, "not_completed")
     assert "fail" not in decision.line.lower()
 
 
