@@ -105,11 +105,11 @@ def seed(database_url: str) -> None:
     engine = create_engine(sync_url(database_url))
     with engine.begin() as connection:
         people = [*SIZES, *(GAP + n for n in GAP_SIZES), *range(100, 100 + OTHER_PEOPLE)]
-        connection.execute(insert(User.__table__), [user_row(p) for p in people])  # type: ignore[arg-type]
+        connection.execute(insert(User), [user_row(p) for p in people])
         for user_id in people:
             count = user_id % GAP if user_id % GAP in SIZES else OTHER_WALKS
             rows = walk_rows(user_id, count, gap=user_id > GAP)
-            connection.execute(insert(Walk.__table__), rows)  # type: ignore[arg-type]
+            connection.execute(insert(Walk), rows)
     with engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()

@@ -256,9 +256,9 @@ async def test_blocked_stops_everything_and_start_reactivates(sessions: SessionF
     assert not user.active and user.next_nudge_at is None and user.next_summary_at is None
     async with transaction(sessions) as session:
         await mark_blocked(session, telegram_id=ALICE, now=later)  # a second 403: no change
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
-        await touch_user(session, user=user, person=Person(ALICE, "Alice"), now=later)
+        found = await get_user(session, telegram_id=ALICE)
+        assert found is not None
+        await touch_user(session, user=found, person=Person(ALICE, "Alice"), now=later)
     user = await row(sessions)
     assert user.active and user.next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 from walkbot.domain import summary as s
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # --- week windows ----------------------------------------------------------------------------

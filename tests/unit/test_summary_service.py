@@ -20,8 +20,8 @@ from walkbot.store.models import RestPeriod, User, Walk
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def make_user(sessions: SessionFactory, zone: str, *, user_id: int = 1) -> None:
