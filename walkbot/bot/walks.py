@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walk_views
@@ -13,13 +12,11 @@ from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answere
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.bot.sixmin_views import stop_button
 from walkbot.domain import walks as domain
-from walkbot.domain.screening import needs_support
 from walkbot.scheduling import cues
-from walkbot.services import sixmin as sixmin_service
 from walkbot.services import walks as service
 from walkbot.services.users import get_user
 from walkbot.services.walk_history import history_text
-from walkbot.store.models import SixMinuteTest, User, Walk
+from walkbot.store.models import Walk
 
 
 async def walk_command(update: Update, context: Context) -> None:
@@ -34,48 +31,25 @@ async def walk_command(update: Update, context: Context) -> None:
         await chat.send_message(str(error))
         return
     async with rt.transaction() as session:
-        user, test, walk, is_new = await _prepare(session, person.telegram_id, plan, now)
-    text, markup = _walk_reply(user, test, walk, is_new=is_new, now=now)
+        card = await service.request_walk(
+            session, telegram_id=person.telegram_id, plan=plan, now=now
+        )
+    text, markup = _walk_reply(card)
     await chat.send_message(text, reply_markup=markup)
 
 
-async def _prepare(
-    session: AsyncSession, user_id: int, plan: domain.WalkPlan | None, now: datetime
-) -> tuple[User | None, SixMinuteTest | None, Walk | None, bool]:
-    """The person, a six-minute test under way, and the walk to show (new or already open);
-    no walk while a test runs or before setup is done."""
-    user = await get_user(session, telegram_id=user_id)
-    test = await sixmin_service.running_test(session, user_id=user_id)
-    if user is None or user.onboarding_step is not None or test is not None:
-        return user, test, None, False
-    walk, is_new = await service.prepare(session, user=user, plan=plan, now=now)
-    return user, test, walk, is_new
-
-
-def _walk_reply(
-    user: User | None,
-    test: SixMinuteTest | None,
-    walk: Walk | None,
-    *,
-    is_new: bool,
-    now: datetime,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    if test is not None and test.id is not None:
-        return texts.SIXMIN_RUNNING, stop_button(test.id)
-    if user is None or walk is None or walk.id is None:
-        return (texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST), None
-    if not is_new:
-        status = joined(texts.ALREADY_WALKING, service.status_of(walk, now).text())
-        return status, walk_views.controls(walk.id, paused=service.is_paused(walk))
-    card = joined(
-        texts.WALK_PLAN.format(plan=plan_of_text(walk)),
-        domain.safety_card(needs_support(user.screening)),
-    )
-    return card, walk_views.start_card(walk.id)
-
-
-def plan_of_text(walk: Any) -> str:
-    return service.plan_of(walk).describe()
+def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    if card.kind == "testing":
+        return texts.SIXMIN_RUNNING, stop_button(card.id)
+    if card.kind == "need_start":
+        return texts.NEED_START, None
+    if card.kind == "finish_setup":
+        return texts.FINISH_SETUP_FIRST, None
+    if card.kind == "open":
+        status = joined(texts.ALREADY_WALKING, card.status)
+        return status, walk_views.controls(card.id, paused=card.paused)
+    text = joined(texts.WALK_PLAN.format(plan=card.plan), domain.safety_card(card.needs_support))
+    return text, walk_views.start_card(card.id)
 
 
 async def control(update: Update, context: Context) -> None:
@@ -84,70 +58,55 @@ async def control(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     walk_text, action = callback_fields(query.data, 2)
+    walk_id = int(walk_text) if walk_text.isdigit() else None
     rt = runtime_of(context)
     now = rt.clock.now()
     async with rt.transaction() as session:
-        walk = await _walk(session, person.telegram_id, walk_text)
-        summary, done = None, False
-        if walk is not None:
-            summary, done = await _apply(session, walk, action, now)
-    if walk is None or not done:
+        result = await service.control(
+            session, user_id=person.telegram_id, walk_id=walk_id, action=action, now=now
+        )
+    if result.walk is None or not result.done:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    await _after_control(query, context, walk, action, summary, now)
-
-
-async def _walk(session: Any, user_id: int, walk_text: str) -> Any:
-    if not walk_text.isdigit():
-        return None
-    return await service.owned_walk(session, user_id=user_id, walk_id=int(walk_text))
-
-
-async def _apply(session: Any, walk: Any, action: str, now: Any) -> tuple[Any, bool]:
-    if action == "start":
-        return None, await service.start(session, walk=walk, now=now)
-    if action == "pause":
-        return None, await service.pause(session, walk=walk, now=now)
-    if action == "resume":
-        return None, await service.resume(session, walk=walk, now=now)
-    if action == "cancel":
-        return None, await service.cancel(session, walk=walk)
-    if action in {"stop", "need"}:
-        reason: service.EndReason = "need_to_stop" if action == "need" else "stopped"
-        summary = await service.end(session, walk=walk, now=now, reason=reason)
-        return summary, summary is not None
-    return None, False
+    await _after_control(query, context, result.walk, action, result.summary, now)
 
 
 async def _after_control(
     query: CallbackQuery,
     context: Context,
-    walk: Any,
+    walk: Walk,
     action: str,
     summary: domain.WalkSummary | None,
-    now: Any,
+    now: datetime,
 ) -> None:
-    message = query_message(query)
-    job_queue = context.job_queue
-    assert job_queue is not None
+    assert context.job_queue is not None and walk.id is not None
     if action == "start":
         await mark_answered(query, "Started")
-        cues.schedule_cues(job_queue, walk, now)
+        cues.schedule_cues(context.job_queue, walk, now)
         await cues.fire_due_cue(context.application, walk.id)  # the first cue is due now
-    elif action == "pause":
-        cues.cancel_cues(job_queue, walk.id)
-        await _send(context, walk, service.status_of(walk, now).text(), paused=True)
-    elif action == "resume":
-        cues.schedule_cues(job_queue, walk, now)
-        await _send(
-            context, walk, joined(texts.RESUMED, service.status_of(walk, now).text()), paused=False
-        )
+    elif action in {"pause", "resume"}:
+        await _after_pause(context, walk, paused=action == "pause", now=now)
     elif action == "cancel":
-        await edit_text(message, texts.WALK_CANCELLED)
+        await edit_text(query_message(query), texts.WALK_CANCELLED)
     else:
-        words = texts.NEED_TO_STOP_REPLY if action == "need" else None
-        await _after_stop(context, walk, joined(words, summary.text if summary else None), now)
+        await _after_stop(context, walk, _stopped_text(action, summary), now)
+
+
+def _stopped_text(action: str, summary: domain.WalkSummary | None) -> str:
+    words = texts.NEED_TO_STOP_REPLY if action == "need" else None
+    return joined(words, summary.text if summary else None)
+
+
+async def _after_pause(context: Context, walk: Walk, *, paused: bool, now: datetime) -> None:
+    """Cues stop while paused and pick up again on Resume, with the walk's status either way."""
+    assert context.job_queue is not None and walk.id is not None
+    if paused:
+        cues.cancel_cues(context.job_queue, walk.id)
+    else:
+        cues.schedule_cues(context.job_queue, walk, now)
+    status = service.status_of(walk, now).text()
+    await _send(context, walk, status if paused else joined(texts.RESUMED, status), paused=paused)
 
 
 async def _after_stop(context: Context, walk: Any, text: str, now: Any) -> None:
@@ -175,18 +134,13 @@ async def stop_command(update: Update, context: Context) -> None:
     rt = runtime_of(context)
     now = rt.clock.now()
     async with rt.transaction() as session:
-        walk = await service.open_walk(session, user_id=person.telegram_id)
-        summary, done = (
-            (None, False)
-            if walk is None
-            else await _apply(session, walk, "stop" if walk.status == "active" else "cancel", now)
-        )
-    if walk is None or not done:
+        result = await service.stop_open(session, user_id=person.telegram_id, now=now)
+    if result.walk is None or not result.done:
         await chat.send_message(texts.NO_WALK)
-    elif summary is None:
+    elif result.summary is None:
         await chat.send_message(texts.WALK_CANCELLED)
     else:
-        await _after_stop(context, walk, summary.text, now)
+        await _after_stop(context, result.walk, result.summary.text, now)
 
 
 async def rate(update: Update, context: Context) -> None:
@@ -210,6 +164,12 @@ async def rate(update: Update, context: Context) -> None:
     await query.answer()
     await mark_answered(query, "Skipped" if value is None else _chosen(step, value))
     await _next_rating(context, walk, rated)
+
+
+async def _walk(session: Any, user_id: int, walk_text: str) -> Any:
+    if not walk_text.isdigit():
+        return None
+    return await service.owned_walk(session, user_id=user_id, walk_id=int(walk_text))
 
 
 def _chosen(step: str, value: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,7 @@ from walkbot.domain.profile import (
 from walkbot.domain.screening import any_yes
 from walkbot.services import programme
 from walkbot.services.dispatch import reschedule
+from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.models import User
 
 
@@ -95,6 +97,95 @@ async def cancel_edit(session: AsyncSession, *, user: User, now: datetime) -> No
     if user.editing is not None:
         user.editing, user.updated_at = None, now
         session.add(user)
+
+
+@dataclass(frozen=True)
+class Joined:
+    user: User
+    created: bool  # False: they had consented before, and carry on where they were
+
+
+async def join(session: AsyncSession, *, person: Person, now: datetime) -> Joined:
+    """Consent given: someone new starts onboarding; someone already here is left as they are."""
+    user = await get_user(session, telegram_id=person.telegram_id)
+    if user is not None:
+        return Joined(user, created=False)
+    return Joined(await create_user(session, person=person, now=now), created=True)
+
+
+ReplyKind = Literal["need_start", "nothing_owed", "unusable", "answered"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What became of a button, text, location or anything else sent to onboarding or settings."""
+
+    kind: ReplyKind
+    user: User | None = None
+    step: str = ""  # unusable: the question still owed, to ask again
+    outcome: Outcome | None = None  # answered
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome is not None and not self.outcome.accepted
+
+
+async def reply(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    step: str | None,
+    given: Answer | None,
+    now: datetime,
+) -> Reply:
+    """Apply what was sent to the question owed (`step` names the one a button answered). A
+    location answers only the time-zone question; it and anything unreadable (None) leave the
+    question owed to be asked again."""
+    user = await get_user(session, telegram_id=telegram_id)
+    if user is None:
+        return Reply("need_start")
+    pending = pending_step(user)
+    if pending is None:
+        return Reply("nothing_owed", user)
+    if given is None or (isinstance(given, Location) and pending != "tz"):
+        return Reply("unusable", user, step=pending)
+    outcome = await answer(session, user=user, step=step or pending, given=given, now=now)
+    return Reply("answered", user, step=pending, outcome=outcome)
+
+
+# Settings buttons that show the menu rather than open a question.
+MENUS = frozenset({"back", "menu"})
+SettingsTapKind = Literal["stale", "question", "menu"]
+
+
+@dataclass(frozen=True)
+class SettingsTap:
+    kind: SettingsTapKind
+    user: User | None = None
+
+
+async def open_settings(session: AsyncSession, *, telegram_id: int, now: datetime) -> User | None:
+    """/settings: the person, with any question an earlier tap left open closed."""
+    user = await get_user(session, telegram_id=telegram_id)
+    if user is not None:
+        await cancel_edit(session, user=user, now=now)
+    return user
+
+
+async def settings_tap(
+    session: AsyncSession, *, telegram_id: int, step: str, now: datetime
+) -> SettingsTap:
+    """A settings button: open one question for editing, or (Back, the menu) close any open one
+    and show the menu. Stale for strangers, during onboarding, and for unknown questions."""
+    user = await get_user(session, telegram_id=telegram_id)
+    if user is None:
+        return SettingsTap("stale")
+    if step in MENUS:
+        await cancel_edit(session, user=user, now=now)
+        return SettingsTap("stale" if user.onboarding_step is not None else "menu", user)
+    if not await begin_edit(session, user=user, step=step, now=now):
+        return SettingsTap("stale", user)
+    return SettingsTap("question", user)
 
 
 async def answer(

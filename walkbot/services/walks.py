@@ -12,7 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain import programme as programme_domain
 from walkbot.domain import walks as domain
+from walkbot.domain.screening import needs_support
 from walkbot.services import programme, sixmin
+from walkbot.services.users import get_user
 from walkbot.store.models import User, Walk
 
 OPEN_STATUSES = ("ready", "active")
@@ -85,6 +87,43 @@ async def prepare(
     return walk, True
 
 
+WalkCardKind = Literal["need_start", "finish_setup", "testing", "open", "new"]
+
+
+@dataclass(frozen=True)
+class WalkCard:
+    """What /walk shows, as a result the handler puts into words."""
+
+    kind: WalkCardKind
+    id: int = 0  # the walk; for testing, the six-minute test under way
+    plan: str = ""  # new: the plan described
+    needs_support: bool = False  # new: the safety card for someone who flagged a risk
+    status: str = ""  # open: where the walk stands now
+    paused: bool = False  # open
+
+
+async def request_walk(
+    session: AsyncSession, *, telegram_id: int, plan: domain.WalkPlan | None, now: datetime
+) -> WalkCard:
+    """/walk: a new walk behind the safety card, or the one already under way. No walk while a
+    six-minute test runs (one timed thing at a time) or before setup is done."""
+    user = await get_user(session, telegram_id=telegram_id)
+    test = await sixmin.running_test(session, user_id=telegram_id)
+    if test is not None and test.id is not None:
+        return WalkCard("testing", id=test.id)
+    if user is None:
+        return WalkCard("need_start")
+    if user.onboarding_step is not None:
+        return WalkCard("finish_setup")
+    walk, is_new = await prepare(session, user=user, plan=plan, now=now)
+    assert walk.id is not None  # flushed by prepare
+    if not is_new:
+        status = status_of(walk, now).text()
+        return WalkCard("open", id=walk.id, status=status, paused=is_paused(walk))
+    support = needs_support(user.screening)
+    return WalkCard("new", id=walk.id, plan=plan_of(walk).describe(), needs_support=support)
+
+
 async def owned_walk(session: AsyncSession, *, user_id: int, walk_id: int) -> Walk | None:
     """A walk only its owner may touch; None for anyone else's or a missing one."""
     walk = await session.get(Walk, walk_id)
@@ -144,6 +183,50 @@ async def end(
     walk.rating_step = None if reason == "blocked" else "effort"
     session.add(walk)
     return summary
+
+
+@dataclass(frozen=True)
+class Controlled:
+    """A walk button or /stop: the walk it touched, whether it took, and what was done."""
+
+    walk: Walk | None
+    done: bool = False
+    summary: domain.WalkSummary | None = None  # stopped: the walk summed up
+
+
+async def control(
+    session: AsyncSession, *, user_id: int, walk_id: int | None, action: str, now: datetime
+) -> Controlled:
+    """Start, Pause, Resume, Not now, Stop or "I need to stop" (`need`): only on one's own
+    walk, and only when the walk is in a state that allows it."""
+    walk = None if walk_id is None else await owned_walk(session, user_id=user_id, walk_id=walk_id)
+    if walk is None:
+        return Controlled(None)
+    return await _act(session, walk, action, now)
+
+
+async def stop_open(session: AsyncSession, *, user_id: int, now: datetime) -> Controlled:
+    """/stop: end the walk under way, or put away a card not yet started."""
+    walk = await open_walk(session, user_id=user_id)
+    if walk is None:
+        return Controlled(None)
+    return await _act(session, walk, "stop" if walk.status == "active" else "cancel", now)
+
+
+async def _act(session: AsyncSession, walk: Walk, action: str, now: datetime) -> Controlled:
+    if action == "start":
+        return Controlled(walk, await start(session, walk=walk, now=now))
+    if action == "pause":
+        return Controlled(walk, await pause(session, walk=walk, now=now))
+    if action == "resume":
+        return Controlled(walk, await resume(session, walk=walk, now=now))
+    if action == "cancel":
+        return Controlled(walk, await cancel(session, walk=walk))
+    if action in {"stop", "need"}:
+        reason: EndReason = "need_to_stop" if action == "need" else "stopped"
+        summary = await end(session, walk=walk, now=now, reason=reason)
+        return Controlled(walk, summary is not None, summary)
+    return Controlled(walk)
 
 
 async def mark_cues_sent(session: AsyncSession, *, walk: Walk, last_index: int) -> None:
