@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import sixmin, texts, walks
@@ -9,7 +11,7 @@ from walkbot.bot.questions import onboarding_summary, render, settings_view
 from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services import onboarding as flow
-from walkbot.services.users import create_user, get_user, touch_user
+from walkbot.services.users import get_user, touch_user
 from walkbot.store.models import User
 
 CONSENT_MARKUP = InlineKeyboardMarkup(
@@ -46,27 +48,18 @@ async def consent(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None or query.message is None:
         return
-    rt = runtime_of(context)
     if query.data == "consent:no":
         await query.answer()
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
         return
+    rt = runtime_of(context)
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        created = user is None
-        if user is None:
-            user = await create_user(session, person=person, now=rt.clock.now())
+        member = await flow.join(session, person=person, now=rt.clock.now())
     await query.answer()
     await mark_answered(query, texts.CONSENT_YES)
-    step = flow.pending_step(user)
-    if step is not None:
-        await ask(
-            query.message.chat.id,
-            context,
-            user,
-            step,
-            prefix=texts.CONSENT_GIVEN if created else None,
-        )
+    if (step := flow.pending_step(member.user)) is not None:
+        prefix = texts.CONSENT_GIVEN if member.created else None
+        await ask(query.message.chat.id, context, member.user, step, prefix=prefix)
 
 
 async def answer_button(update: Update, context: Context) -> None:
@@ -109,27 +102,21 @@ async def _answer(
         return
     rt = runtime_of(context)
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        pending = flow.pending_step(user) if user is not None else None
-        # A location answers only the time-zone question; anything else re-asks.
-        usable = not isinstance(given, flow.Location) or pending == "tz"
-        outcome = None
-        if user is not None and pending is not None and given is not None and usable:
-            outcome = await flow.answer(
-                session, user=user, step=step or pending, given=given, now=rt.clock.now()
-            )
+        reply = await flow.reply(
+            session, telegram_id=person.telegram_id, step=step, given=given, now=rt.clock.now()
+        )
     if query is not None:
-        await query.answer(None if outcome is None or outcome.accepted else texts.STALE_BUTTON)
-    if user is None:
+        await query.answer(texts.STALE_BUTTON if reply.refused else None)
+    if reply.user is None:
         await chat.send_message(texts.NEED_START)
-    elif pending is None:
+    elif reply.kind == "nothing_owed":
         if not (isinstance(given, flow.Text) and await _take_text(update, context)):
             await chat.send_message(_unused_reply(given))
-    elif outcome is None:
+    elif reply.kind == "unusable":
         reason = texts.LOCATION_NOT_NOW if isinstance(given, flow.Location) else texts.MEDIA_UNUSED
-        await ask(chat.id, context, user, pending, prefix=reason)
-    else:
-        await _follow_up(chat.id, context, user, outcome, query)
+        await ask(chat.id, context, reply.user, reply.step, prefix=reason)
+    elif reply.outcome is not None:
+        await _follow_up(chat.id, context, reply.user, reply.outcome, query)
 
 
 async def _take_text(update: Update, context: Context) -> bool:
@@ -148,33 +135,44 @@ def _unused_reply(given: flow.Answer | None) -> str:
 async def _follow_up(
     chat_id: int, context: Context, user: User, outcome: flow.Outcome, query: CallbackQuery | None
 ) -> None:
-    now = runtime_of(context).clock.now()
     if outcome.redraw and query is not None and outcome.ask is not None:
         text, markup = render(outcome.ask, user, editing=user.editing is not None)
         await edit_text(query_message(query), text, markup)
         return
-    confirmation = None
-    if outcome.accepted and outcome.chosen:
-        if query is not None:
-            await mark_answered(query, outcome.chosen)
-        else:
-            confirmation = f"Got it: {outcome.chosen}."
-    safety = None
-    if outcome.screening_done:
-        safety = texts.SAFETY_FLAGGED if outcome.safety_flagged else texts.SAFETY_CLEAR
-    prefix = joined(confirmation, outcome.notice, safety)
-    if outcome.onboarding_done:
-        text, markup = onboarding_summary(user, now)
-        await context.bot.send_message(chat_id, joined(prefix, text), reply_markup=markup)
-    elif outcome.settings_done:
-        text, markup = settings_view(user, now)
-        await context.bot.send_message(
-            chat_id, joined(prefix, texts.SETTINGS_SAVED, text), reply_markup=markup
-        )
+    if query is not None and outcome.accepted and outcome.chosen:
+        await mark_answered(query, outcome.chosen)
+    prefix = _prefix(outcome, typed=query is None)
+    finished = _finished(user, outcome, prefix, runtime_of(context).clock.now())
+    if finished is not None:
+        text, markup = finished
+        await context.bot.send_message(chat_id, text, reply_markup=markup)
     elif outcome.ask is not None:
         await ask(
             chat_id, context, user, outcome.ask, prefix=prefix, zone_choices=outcome.zone_choices
         )
+
+
+def _prefix(outcome: flow.Outcome, *, typed: bool) -> str:
+    """What goes above the next message: a typed answer echoed back (a tapped one shows on its
+    question), any notice, and the word on safety once the screening is done."""
+    echo = f"Got it: {outcome.chosen}." if typed and outcome.accepted and outcome.chosen else None
+    safety = None
+    if outcome.screening_done:
+        safety = texts.SAFETY_FLAGGED if outcome.safety_flagged else texts.SAFETY_CLEAR
+    return joined(echo, outcome.notice, safety)
+
+
+def _finished(
+    user: User, outcome: flow.Outcome, prefix: str, now: datetime
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The summary that ends onboarding, or the settings menu after a change; None otherwise."""
+    if outcome.onboarding_done:
+        text, markup = onboarding_summary(user, now)
+        return joined(prefix, text), markup
+    if outcome.settings_done:
+        text, markup = settings_view(user, now)
+        return joined(prefix, texts.SETTINGS_SAVED, text), markup
+    return None
 
 
 async def ask(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
@@ -11,10 +11,10 @@ from walkbot.bot import texts
 from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.domain import sixmin as domain
-from walkbot.domain.screening import needs_support
 from walkbot.domain.walks import effort_button
 from walkbot.scheduling import sixmin as jobs
 from walkbot.services import sixmin as service
+from walkbot.services import sixmin_taps as taps
 from walkbot.services import walks as walk_service
 from walkbot.services.users import get_user
 from walkbot.store.models import SixMinuteTest, Walk
@@ -71,48 +71,33 @@ async def button(update: Update, context: Context) -> None:
         await _choose(query, context, person.telegram_id, action)
         return
     rt = runtime_of(context)
-    now = rt.clock.now()
+    now, request = rt.clock.now(), _read(target, action, value)
     async with rt.transaction() as session:
-        test = None
-        if target.isdigit():
-            test = await service.owned_test(
-                session, user_id=person.telegram_id, test_id=int(target)
-            )
-        user = await get_user(session, telegram_id=person.telegram_id)
-        units = user.units if user is not None else "km"
-        outcome: Any = None
-        if test is not None:
-            outcome = await _apply(session, test, action, value, units, now)
-    if test is None or outcome is None or outcome is False:
+        tapped = await taps.tap(session, user_id=person.telegram_id, request=request, now=now)
+    if tapped.kind == "stale":
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    await _after(query, context, test, action, value, units, outcome, now)
+    await _after(query, context, tapped, value, now)
 
 
-async def _apply(
-    session: Any, test: SixMinuteTest, action: str, value: str, units: str, now: Any
-) -> Any:
-    if action == "start":
-        return await service.start(session, test=test, now=now)
-    if action == "cancel":
-        return await service.cancel(session, test=test)
-    if action == "stop":
-        return await service.stop(session, test=test, now=now)
-    step = {"eb": "effort_before", "ea": "effort_after", "dist": "distance", "sym": "symptoms"}
-    if action not in step:
+_STEPS = {"eb": "effort_before", "ea": "effort_after", "dist": "distance", "sym": "symptoms"}
+
+
+def _read(target: str, action: str, value: str) -> taps.Tap | None:
+    """A button's data as a request; None for data no button of ours carries."""
+    if not target.isdigit():
         return None
-    answer: int | None
+    if action in {"start", "cancel", "stop"}:
+        return taps.Tap(int(target), action)
     if value.isdigit() and action in ("eb", "ea"):
-        answer = int(value)
-    elif value in ("skip", "none") and action in ("ea", "dist", "sym"):
-        answer = None
-    else:
-        return None
-    answered = await service.answer(
-        session, test=test, step=step[action], value=answer, units=units, now=now
-    )
-    return answered if answered.accepted else None
+        return taps.Tap(int(target), "answer", _STEPS[action], int(value))
+    if value in ("skip", "none") and action in ("ea", "dist", "sym"):
+        return taps.Tap(int(target), "answer", _STEPS[action])
+    return None
+
+
+_REFUSED = {"walking": ON_A_WALK[:190], "running": texts.SIXMIN_RUNNING}
 
 
 async def _choose(query: CallbackQuery, context: Context, user_id: int, direction: str) -> None:
@@ -120,67 +105,47 @@ async def _choose(query: CallbackQuery, context: Context, user_id: int, directio
         await query.answer(texts.STALE_BUTTON)
         return
     rt = runtime_of(context)
+    way = domain.direction_of(direction)
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=user_id)
-        walk = await walk_service.open_walk(session, user_id=user_id)
-        walking = walk is not None and walk.status == "active"
-        test = None
-        if user is not None and user.onboarding_step is None and not walking:
-            test = await service.create(
-                session, user=user, direction=domain.direction_of(direction), now=rt.clock.now()
-            )
-    if walking:
-        await query.answer(ON_A_WALK[:190])
-        return
-    if user is None or test is None or test.id is None:
-        ready = user is not None and user.onboarding_step is None
-        await query.answer(texts.SIXMIN_RUNNING if ready else texts.STALE_BUTTON)
+        begun = await taps.begin(session, user_id=user_id, direction=way, now=rt.clock.now())
+    if begun.kind != "created":
+        await query.answer(_REFUSED.get(begun.kind, texts.STALE_BUTTON))
         return
     await query.answer()
     await mark_answered(query, direction.capitalize())
-    text, markup = views.setup_card(
-        test.id,
-        domain.direction_of(test.direction),
-        needs_support=needs_support(user.screening),
-    )
+    text, markup = views.setup_card(begun.test_id, way, needs_support=begun.needs_support)
     await context.bot.send_message(user_id, text, reply_markup=markup, disable_notification=True)
 
 
 async def _after(
-    query: CallbackQuery,
-    context: Context,
-    test: SixMinuteTest,
-    action: str,
-    value: str,
-    units: str,
-    outcome: Any,
-    now: Any,
+    query: CallbackQuery, context: Context, tapped: taps.Tapped, value: str, now: datetime
 ) -> None:
-    message, chat_id = query_message(query), test.user_id
-    assert test.id is not None
-    job_queue = context.job_queue
-    assert job_queue is not None
-    if action == "start":
+    test, job_queue = tapped.test, context.job_queue
+    assert test is not None and test.id is not None and job_queue is not None
+    if tapped.kind == "started":
         await mark_answered(query, "Started")
         jobs.schedule_cues(job_queue, test, now)
         await context.bot.send_message(
-            chat_id, domain.GO_TEXT, reply_markup=views.stop_button(test.id)
+            test.user_id, domain.GO_TEXT, reply_markup=views.stop_button(test.id)
         )
-    elif action == "cancel":
-        await edit_text(message, NOT_TODAY)
-    elif action == "stop":
+    elif tapped.kind == "cancelled":
+        await edit_text(query_message(query), NOT_TODAY)
+    elif tapped.kind == "stopped":
         jobs.cancel_cues(job_queue, test.id)
-        await edit_text(message, _text(query))  # the Stop button goes away
-        text, markup = views.distance_prompt(test.id, units, stopped_early=True)
-        await context.bot.send_message(
-            chat_id, joined(domain.STOPPED_EARLY_TEXT, text), reply_markup=markup
-        )
-    else:
-        await mark_answered(query, _chosen(action, value, outcome))
-        await _next(context, test, outcome, units)
+        await edit_text(query_message(query), _text(query))  # the Stop button goes away
+        text, markup = _stopped_early(test.id, tapped.units)
+        await context.bot.send_message(test.user_id, text, reply_markup=markup)
+    elif tapped.answered is not None:
+        await mark_answered(query, _chosen(value, tapped.answered))
+        await _next(context, test, tapped.answered, tapped.units)
 
 
-def _chosen(action: str, value: str, answered: service.Answered) -> str:
+def _stopped_early(test_id: int, units: str) -> tuple[str, InlineKeyboardMarkup]:
+    text, markup = views.distance_prompt(test_id, units, stopped_early=True)
+    return joined(domain.STOPPED_EARLY_TEXT, text), markup
+
+
+def _chosen(value: str, answered: service.Answered) -> str:
     if answered.chosen is not None:
         return answered.chosen
     if value.isdigit():
