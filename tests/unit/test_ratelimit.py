@@ -226,6 +226,44 @@ async def test_idle_chats_are_pruned_busy_and_held_ones_kept() -> None:
     assert busy.tracked_chats <= 20  # the idle ones went at the next prune
 
 
+def telegram_refuses(arrivals: list[float], *, burst: int, interval: float) -> list[int]:
+    """Which messages a Telegram-like bucket (burst, then one per interval, counted on
+    arrival) would refuse, as GCRA: indices into `arrivals`, in order."""
+    tat, refused = float("-inf"), []
+    for index, at in enumerate(arrivals):
+        if at < tat - (burst - 1) * interval - 1e-9:
+            refused.append(index)
+        else:
+            tat = max(tat, at) + interval
+    return refused
+
+
+async def test_a_chat_is_paced_by_arrival_so_a_slow_burst_cannot_crowd_the_next() -> None:
+    # The burst is slow on the way (a busy loop, a slow network), the next message is not:
+    # counted when they leave, the 4th would reach Telegram right behind the 3rd.
+    latency = {1: 1.5 * U, 2: 1.5 * U, 3: 1.5 * U}
+    arrived: list[tuple[int, float]] = []
+    started = time.monotonic()
+
+    async def deliver(n: int) -> dict[str, Any]:
+        await asyncio.sleep(latency.get(n, 0.0))
+        arrived.append((n, time.monotonic() - started))
+        return {"ok": True}
+
+    limiter = fast()
+    await asyncio.gather(
+        *(
+            limiter.process_request(deliver, (n,), {}, "sendMessage", {"chat_id": A}, None)
+            for n in range(1, 6)
+        )
+    )
+    assert [n for n, _ in arrived] == [1, 2, 3, 4, 5]  # one chat's messages stay in order
+    times = [t for _, t in arrived]
+    assert telegram_refuses(times, burst=3, interval=U) == []
+    # and the checker itself refuses what the old send-time bucket produced
+    assert telegram_refuses([1.5 * U, 1.5 * U, 1.5 * U, U], burst=3, interval=U) == [3]
+
+
 async def test_against_telegram_like_limits_nothing_is_refused() -> None:
     async with (
         FakeBotApi(limits=Limits(sustained_per_chat=True)) as api,
