@@ -145,6 +145,8 @@ async def test_forged_stale_and_double_taps_change_nothing(
         alice.tap_data(f"w:{walk_id}:start", message=card),  # already started
         alice.tap_data(f"r:{walk_id}:effort:5", message=cue),  # the walk has not ended
         alice.tap_data("x" * 64, message=cue),
+        alice.tap_data("w:²:stop", message=cue),  # isdigit() says yes, int() raises
+        alice.tap_data("w:" + "9" * 40 + ":stop", message=cue),  # would overflow a BIGINT
     ]
     ids = [update["callback_query"]["id"] for update in forged]
     await api.until(lambda: all(api.answered_callbacks[i] is not None for i in ids), 5)

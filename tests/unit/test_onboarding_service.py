@@ -77,6 +77,9 @@ async def test_a_stale_button_changes_nothing(sessions: SessionFactory) -> None:
         ("tz", flow.Text("../../etc/passwd")),
         ("days", flow.Text("someday")),
         ("time", flow.Text("25:00")),
+        ("time", flow.Text("²:00")),  # a digit to str.isdigit, not to int()
+        ("time", flow.Text("٠٨:٠٠")),  # Arabic-Indic digits: not read as a time
+        ("days", flow.Button("²")),
         ("units", flow.Text("furlongs")),
     ],
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts
-from walkbot.bot.replies import callback_fields, joined, mark_answered
+from walkbot.bot.replies import callback_fields, joined, mark_answered, number_field
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.domain import programme as domain
 from walkbot.domain.walks import PAIN_LIMIT
@@ -61,10 +61,10 @@ async def level_choice(update: Update, context: Context) -> None:
     rt = runtime_of(context)
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
-        level = None
-        if user is not None and shown.isdigit():
+        level, expected = None, number_field(shown)
+        if user is not None and expected is not None:
             level = await service.choose(
-                session, user=user, choice=choice, expected_level=int(shown), now=rt.clock.now()
+                session, user=user, choice=choice, expected_level=expected, now=rt.clock.now()
             )
     if level is None:
         await query.answer(texts.STALE_BUTTON)
@@ -92,22 +92,18 @@ async def knee_answer(update: Update, context: Context) -> None:
     query, person = update.callback_query, person_of(update)
     if query is None or person is None or query.data is None:
         return
-    walk_text, score_text = callback_fields(query.data, 2)
+    walk_id, score = (number_field(field) for field in callback_fields(query.data, 2))
     rt = runtime_of(context)
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         answer = None
-        if user is not None and walk_text.isdigit() and score_text.isdigit():
+        if user is not None and walk_id is not None and score is not None:
             answer = await service.record_knee_answer(
-                session,
-                user=user,
-                walk_id=int(walk_text),
-                score=int(score_text),
-                now=rt.clock.now(),
+                session, user=user, walk_id=walk_id, score=score, now=rt.clock.now()
             )
     if answer is None or not answer.accepted or answer.text is None:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    await mark_answered(query, f"{score_text}/10")
+    await mark_answered(query, f"{score}/10")
     await context.bot.send_message(person.telegram_id, answer.text, disable_notification=True)

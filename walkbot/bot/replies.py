@@ -41,5 +41,14 @@ def callback_fields(data: str, count: int) -> list[str]:
     return [*data.split(":", count)[1:], *[""] * count][:count]
 
 
+def number_field(text: str) -> int | None:
+    """A walk id, level or score from callback data; None unless plain ASCII digits that fit a
+    BIGINT column. str.isdigit alone lets "²" through to int(), which raises, and a forged
+    40-digit id would overflow the column in PostgreSQL."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 def joined(*parts: str | None) -> str:
     return "\n\n".join(part for part in parts if part)

@@ -8,7 +8,14 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import sixmin_views as views
 from walkbot.bot import texts
-from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
+from walkbot.bot.replies import (
+    callback_fields,
+    edit_text,
+    joined,
+    mark_answered,
+    number_field,
+    query_message,
+)
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
@@ -86,14 +93,15 @@ _STEPS = {"eb": "effort_before", "ea": "effort_after", "dist": "distance", "sym"
 
 def _read(target: str, action: str, value: str) -> taps.Tap | None:
     """A button's data as a request; None for data no button of ours carries."""
-    if not target.isdigit():
+    test_id, number = number_field(target), number_field(value)
+    if test_id is None:
         return None
     if action in {"start", "cancel", "stop"}:
-        return taps.Tap(int(target), action)
-    if value.isdigit() and action in ("eb", "ea"):
-        return taps.Tap(int(target), "answer", _STEPS[action], int(value))
+        return taps.Tap(test_id, action)
+    if number is not None and action in ("eb", "ea"):
+        return taps.Tap(test_id, "answer", _STEPS[action], number)
     if value in ("skip", "none") and action in ("ea", "dist", "sym"):
-        return taps.Tap(int(target), "answer", _STEPS[action])
+        return taps.Tap(test_id, "answer", _STEPS[action])
     return None
 
 
@@ -148,8 +156,9 @@ def _stopped_early(test_id: int, units: str) -> tuple[str, InlineKeyboardMarkup]
 def _chosen(value: str, answered: service.Answered) -> str:
     if answered.chosen is not None:
         return answered.chosen
-    if value.isdigit():
-        return effort_button(int(value))
+    number = number_field(value)
+    if number is not None:
+        return effort_button(number)
     return "None" if value == "none" else SKIPPED
 
 

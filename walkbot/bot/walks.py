@@ -8,7 +8,14 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walk_views
-from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
+from walkbot.bot.replies import (
+    callback_fields,
+    edit_text,
+    joined,
+    mark_answered,
+    number_field,
+    query_message,
+)
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.bot.sixmin_views import stop_button
 from walkbot.domain import walks as domain
@@ -58,7 +65,7 @@ async def control(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     walk_text, action = callback_fields(query.data, 2)
-    walk_id = int(walk_text) if walk_text.isdigit() else None
+    walk_id = number_field(walk_text)
     rt = runtime_of(context)
     now = rt.clock.now()
     async with rt.transaction() as session:
@@ -148,7 +155,7 @@ async def rate(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     walk_text, step, raw = callback_fields(query.data, 3)
-    value: int | None = int(raw) if raw.isdigit() else None
+    value = number_field(raw)
     rt = runtime_of(context)
     async with rt.transaction() as session:
         walk = await _walk(session, person.telegram_id, walk_text)
@@ -167,9 +174,10 @@ async def rate(update: Update, context: Context) -> None:
 
 
 async def _walk(session: Any, user_id: int, walk_text: str) -> Any:
-    if not walk_text.isdigit():
+    walk_id = number_field(walk_text)
+    if walk_id is None:
         return None
-    return await service.owned_walk(session, user_id=user_id, walk_id=int(walk_text))
+    return await service.owned_walk(session, user_id=user_id, walk_id=walk_id)
 
 
 def _chosen(step: str, value: int) -> str:

@@ -114,7 +114,7 @@ def parse_day_list(value: str) -> frozenset[int] | None:
 
 
 def parse_day_index(value: str) -> int | None:
-    if value.isdigit() and 0 <= int(value) <= 6:
+    if value.isascii() and value.isdigit() and 0 <= int(value) <= 6:  # not "²": int() raises
         return int(value)
     return _DAY_WORDS.get(value.strip().lower())
 

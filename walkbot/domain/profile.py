@@ -97,7 +97,10 @@ def parse_clock_time(text: str) -> time | None:
         hours_text, _, minutes_text = raw.partition(":")
     else:
         hours_text, minutes_text = raw, "0"
-    if not (hours_text.isdigit() and minutes_text.isdigit()) or len(minutes_text) > 2:
+    digits = f"{hours_text}{minutes_text}"
+    if not (digits.isascii() and hours_text.isdigit() and minutes_text.isdigit()):
+        return None  # isascii: "²" and "٣" pass isdigit, then int() raises or misreads
+    if len(minutes_text) > 2:
         return None
     if len(hours_text) > 2:
         return None

@@ -35,7 +35,7 @@ def render(message: FakeMessage, *, edited: bool = False) -> str:
 
 def button_for(messages: list[FakeMessage], choice: str) -> tuple[FakeMessage, str] | None:
     """'2' -> the second button of the newest message that has buttons."""
-    if not choice.isdigit():
+    if not (choice.isascii() and choice.isdigit()):
         return None
     for message in reversed(messages):
         labels = message.button_labels()
