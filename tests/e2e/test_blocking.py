@@ -1,5 +1,6 @@
-"""A person who blocks the bot, seen through a 403 on any kind of message: the bot stops
-writing to them, leaves nothing half-asked, and never answers the fault with an apology."""
+"""A person who blocks the bot, told by Telegram or seen through a 403 on any kind of message:
+the bot stops writing to them, leaves nothing half-asked, and never answers the fault with an
+apology."""
 
 from __future__ import annotations
 
@@ -52,3 +53,19 @@ async def test_a_reply_refused_with_403_marks_them_blocked_without_an_apology(
     assert apologies == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "has blocked the bot" in caplog.text
+
+
+async def test_told_of_a_block_mid_walk_the_walk_ends_without_another_send(
+    api: FakeBotApi, alice: FakeUser, bot: RunningBot, database_url: str
+) -> None:
+    await start_walk(alice, "2x10/10")
+    await alice.wait_for_text("BACKWARD")
+    sends = len(api.calls_to("sendMessage"))
+    alice.block()  # Telegram's my_chat_member (kicked) reaches the bot before the next cue
+    walk = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
+    assert walk["end_reason"] == "blocked"
+    assert is_inactive(await row_when(database_url, "users", alice.id, is_inactive))
+    assert bot.app is not None and bot.app.job_queue is not None
+    prefix = f"walk:{walk['id']}:cue:"
+    assert not [j for j in bot.app.job_queue.jobs() if j.name and j.name.startswith(prefix)]
+    assert len(api.calls_to("sendMessage")) == sends  # no cue tried against the block

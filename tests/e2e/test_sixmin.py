@@ -206,6 +206,23 @@ async def test_blocked_as_the_distance_question_goes_out(
     assert test["metres"] is None
 
 
+async def test_told_of_a_block_mid_test_the_test_ends_without_another_phrase(
+    api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
+) -> None:
+    alice = await onboarded_chat(api, sessions, "Alice")
+    await set_up(alice, "Backward")
+    await alice.wait_for_text("Go!")
+    sends = len(api.calls_to("sendMessage"))
+    alice.block()
+    test = await row_when(
+        database_url, "six_minute_tests", alice.id, lambda r: r["status"] != "running"
+    )
+    assert (test["status"], bool(test["stopped_early"]), test["step"]) == ("stopped", True, None)
+    assert running.app is not None and running.app.job_queue is not None
+    assert not [j for j in running.app.job_queue.jobs() if j.name and j.name.startswith("sixmin:")]
+    assert len(api.calls_to("sendMessage")) == sends
+
+
 async def test_sixmin_waits_while_a_walk_is_under_way(
     api: FakeBotApi, sessions: SessionFactory, running: RunningBot, database_url: str
 ) -> None:

@@ -12,8 +12,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from walkbot.bot import texts
 from walkbot.bot.runtime import Context, runtime_of
+from walkbot.scheduling import presence
 from walkbot.services.updates import record_update
-from walkbot.services.users import mark_blocked, set_blocked
+from walkbot.services.users import mark_blocked
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,9 @@ async def bot_membership(update: Update, context: Context) -> None:
         return
     if change.chat.type == "private":
         blocked = change.new_chat_member.status == ChatMemberStatus.BANNED  # "kicked"
-        rt = runtime_of(context)
-        async with rt.transaction() as session:
-            await set_blocked(
-                session, telegram_id=change.chat.id, blocked=blocked, now=rt.clock.now()
-            )
+        await presence.block_changed(
+            context.application, telegram_id=change.chat.id, blocked=blocked
+        )
         return
     was_in = change.old_chat_member.status in {
         ChatMemberStatus.MEMBER,
