@@ -14,8 +14,10 @@ from walkbot.domain.nudges import (
     PauseRefused,
     PauseUntil,
     describe_date,
+    next_summary_slot,
     nudge_text,
     parse_pause,
+    reported_monday,
     summary_week,
 )
 from walkbot.domain.schedule import (
@@ -279,3 +281,24 @@ def test_describe_date() -> None:
     today = date(2026, 11, 25)
     assert describe_date(date(2026, 12, 24), today=today) == "Thursday 24 December"
     assert describe_date(date(2027, 1, 2), today=today) == "Saturday 2 January 2027"
+
+
+def test_a_summary_slot_never_reports_a_week_already_reported() -> None:
+    sunday_18 = datetime(2026, 1, 11, 18, tzinfo=UTC)
+    assert reported_monday(sunday_18, LONDON) == date(2026, 1, 5)  # a weekend slot: its own week
+    monday_18 = datetime(2026, 1, 12, 18, tzinfo=UTC)
+    assert reported_monday(monday_18, LONDON) == date(2026, 1, 5)  # a weekday slot: last week
+    after = sunday_18 + timedelta(minutes=5)
+    # Sunday's summary reported the week of 5 January: Monday 12th would repeat it.
+    slot = next_summary_slot(
+        now=after, zone=LONDON, day=MON, at=time(18), reported=date(2026, 1, 5)
+    )
+    assert slot == monday_18 + timedelta(days=7)
+    # Nothing reported yet, or an older week: the next slot as usual.
+    assert next_summary_slot(now=after, zone=LONDON, day=MON, at=time(18), reported=None) == (
+        monday_18
+    )
+    later = next_summary_slot(
+        now=after, zone=LONDON, day=SUN, at=time(20), reported=date(2026, 1, 5)
+    )
+    assert later == datetime(2026, 1, 18, 20, tzinfo=UTC)

@@ -142,6 +142,88 @@ async def test_snooze_comes_back_once_without_a_snooze_button(sessions: SessionF
     assert not user.nudge_snoozed
 
 
+async def test_a_second_snooze_the_same_day_is_refused_after_the_first_came_back(
+    sessions: SessionFactory,
+) -> None:
+    """The snoozed reminder has no Snooze button, but the first reminder's may still be on the
+    phone (its removal can fail): the server refuses it all the same, and snoozes again the
+    next reminder day."""
+    await seed(sessions, days=frozenset(range(7)))
+    await claim(sessions, MONDAY_8)
+    tap = MONDAY_8 + timedelta(minutes=2)
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        assert (await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
+            "snoozed"
+        )
+    assert len((await claim(sessions, tap + timedelta(minutes=30))).send) == 1
+    later = tap + timedelta(minutes=35)
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        outcome, _ = await service.snooze(session, user=user, now=later, day=date(2026, 1, 5))
+        assert outcome == "already"
+    assert (await claim(sessions, later + timedelta(minutes=30))).rows == 0
+    tuesday = MONDAY_8 + timedelta(days=1)
+    assert len((await claim(sessions, tuesday)).send) == 1
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        outcome, _ = await service.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
+        assert outcome == "snoozed"
+
+
+async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
+    sessions: SessionFactory,
+) -> None:
+    """Sent at 09:00, or dismissed with Not today: moving the time later that day starts from
+    tomorrow. Before any reminder that day, a new time still counts today."""
+    await seed(sessions, days=frozenset(range(7)))
+
+    async def change_time(now: datetime, hour: int) -> datetime | None:
+        async with transaction(sessions) as session:
+            user = await get_user(session, telegram_id=ALICE)
+            assert user is not None
+            user.reminder_time = time(hour, 0)
+            await service.reschedule(session, user=user, now=now)
+            return user.next_nudge_at
+
+    monday_9, monday_10 = MONDAY_8 + timedelta(hours=1), MONDAY_8 + timedelta(hours=2)
+    assert await change_time(MONDAY_8 - timedelta(minutes=30), 9) == monday_9
+    assert len((await claim(sessions, monday_9)).send) == 1
+    assert await change_time(monday_9 + timedelta(minutes=5), 10) == monday_10 + timedelta(days=1)
+    tuesday_10 = monday_10 + timedelta(days=1)
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        accepted, following = await service.not_today(
+            session, user=user, now=tuesday_10 - timedelta(hours=3), day=date(2026, 1, 6)
+        )
+        assert accepted and following == tuesday_10 + timedelta(days=1)
+    tuesday_11 = tuesday_10 + timedelta(hours=1)
+    assert await change_time(tuesday_10 - timedelta(hours=2), 11) == tuesday_11 + timedelta(days=1)
+
+
+async def test_moving_the_summary_slot_later_does_not_report_a_week_twice(
+    sessions: SessionFactory,
+) -> None:
+    await seed(sessions, days=frozenset())
+    sunday = datetime(2026, 1, 11, 18, tzinfo=UTC)
+    assert len((await claim(sessions, sunday)).send) == 1
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        user.summary_time = time(20, 0)
+        await service.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
+        assert user.next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
+        # A row still due for a reported week (set by hand, or by an older version) is skipped.
+        user.next_summary_at = sunday + timedelta(hours=2)
+    claimed = await claim(sessions, sunday + timedelta(hours=2))
+    assert claimed.send == [] and claimed.reported == 1
+    assert (await row(sessions)).next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
+
+
 async def test_not_today_drops_a_pending_snooze(sessions: SessionFactory) -> None:
     await seed(sessions, days=frozenset(range(7)))
     await claim(sessions, MONDAY_8)
@@ -215,8 +297,11 @@ async def test_summary_week_and_advance(sessions: SessionFactory) -> None:
         assert user is not None
         user.summary_day = MON
         await service.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
-    monday = datetime(2026, 1, 12, 18, tzinfo=UTC)
+    # Monday 12 January would report the week just reported on Sunday: the slot after it does.
+    monday = datetime(2026, 1, 19, 18, tzinfo=UTC)
+    assert (await row(sessions)).next_summary_at == monday
     assert [o.week for o in (await claim(sessions, monday)).send] == ["last"]
+    assert (await row(sessions)).summarised_week == date(2026, 1, 12)
 
 
 async def test_knee_checks_are_claimed_once_and_late_ones_dropped(

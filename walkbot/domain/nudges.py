@@ -12,7 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from walkbot.domain.profile import DAY_NAMES_LONG
-from walkbot.domain.schedule import local_date, wall_time_instant
+from walkbot.domain.schedule import local_date, monday_of, next_summary_at, wall_time_instant
 
 Week = Literal["this", "last"]
 
@@ -54,6 +54,26 @@ def summary_week(slot: datetime, zone: str) -> Week:
     week; a weekday slot (say Monday 08:00) looks back at the previous full week.
     """
     return "this" if local_date(slot, zone).weekday() >= 5 else "last"
+
+
+def reported_monday(slot: datetime, zone: str) -> date:
+    """The Monday of the week a summary sent at `slot` reports (see `summary_week`)."""
+    monday = monday_of(local_date(slot, zone))
+    return monday if summary_week(slot, zone) == "this" else monday - timedelta(days=7)
+
+
+def next_summary_slot(
+    *, now: datetime, zone: str, day: int, at: time, reported: date | None
+) -> datetime:
+    """The next summary slot after `now` whose week has not been reported yet.
+
+    `reported`: the Monday of the week the last summary covered. Moving the slot from Sunday
+    18:00 to 20:00 after the 18:00 summary went out must not report the same week twice; a
+    weekly slot reports a later week each time, so one step past it is enough."""
+    slot = next_summary_at(now=now, zone=zone, day=day, at=at)
+    if reported is not None and reported_monday(slot, zone) <= reported:
+        slot = next_summary_at(now=slot, zone=zone, day=day, at=at)
+    return slot
 
 
 def describe_date(day: date, *, today: date) -> str:

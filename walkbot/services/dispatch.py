@@ -34,7 +34,6 @@ from walkbot.domain.schedule import (
     local_date,
     local_day_bounds,
     next_nudge_at,
-    next_summary_at,
     snooze_until,
 )
 from walkbot.services import users
@@ -70,10 +69,11 @@ class Claimed:
     late: int = 0  # skipped: the bot was down too long
     walked: int = 0  # skipped: they already walked that day
     resting: int = 0  # skipped: inside a /pause
+    reported: int = 0  # skipped: a summary of that week already went out
 
     @property
     def rows(self) -> int:
-        return len(self.send) + self.late + self.walked + self.resting
+        return len(self.send) + self.late + self.walked + self.resting + self.reported
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def _decide_nudge(
     elif any(day_start <= s < day_end for s in walks.get(user.telegram_id, [])):
         into.walked += 1
     else:
+        user.nudged_on = local_date(due, zone)
         text = nudges.nudge_text(describe_level(user.level), snoozed=snoozed)
         into.send.append(
             Outgoing(
@@ -178,11 +179,15 @@ def _decide_summary(user: User, now: datetime, into: Claimed) -> None:
     if zone is None:
         user.next_summary_at = None
         return
-    user.next_summary_at = next_summary_at(
-        now=now, zone=zone, day=user.summary_day, at=user.summary_time
-    )
-    if catch_up_decision(due, now, max_late=nudges.SUMMARY_CATCH_UP_LIMIT) == "skip":
-        into.late += 1
+    monday = nudges.reported_monday(due, zone)
+    reported = user.summarised_week is not None and user.summarised_week >= monday
+    late = catch_up_decision(due, now, max_late=nudges.SUMMARY_CATCH_UP_LIMIT) == "skip"
+    if not (late or reported):
+        user.summarised_week = monday
+    user.next_summary_at = _next_summary(user, now)
+    if late or reported:
+        into.late += late
+        into.reported += reported
         return
     week = nudges.summary_week(due, zone)
     into.send.append(Outgoing("summary", user.telegram_id, due, week=week))
@@ -216,9 +221,24 @@ async def _claim_knee_checks(
         into.send.append(Outgoing("knee", walk.user_id, due, walk_id=walk.id))
 
 
-def _set_next_nudge(user: User, now: datetime, *, paused_until: datetime | None) -> None:
-    """The person's next regular nudge after `now` (and after any rest), not snoozed."""
+def _next_summary(user: User, now: datetime) -> datetime:
     assert user.timezone is not None
+    return nudges.next_summary_slot(
+        now=now,
+        zone=user.timezone,
+        day=user.summary_day,
+        at=user.summary_time,
+        reported=user.summarised_week,
+    )
+
+
+def _set_next_nudge(user: User, now: datetime, *, paused_until: datetime | None) -> None:
+    """The person's next regular nudge after `now` (and after any rest), not snoozed; never
+    another one on a local day that already had its nudge (sent, or dismissed: Not today)."""
+    assert user.timezone is not None
+    if user.nudged_on is not None and user.nudged_on == local_date(now, user.timezone):
+        _, tomorrow = local_day_bounds(now, user.timezone)
+        paused_until = max(paused_until or tomorrow, tomorrow)
     user.next_nudge_at = next_nudge_at(
         now=now,
         zone=user.timezone,
@@ -342,9 +362,7 @@ async def reschedule(session: AsyncSession, *, user: User, now: datetime) -> Non
         return
     pause = await current_pause(session, user_id=user.telegram_id, now=now)
     _set_next_nudge(user, now, paused_until=utc(pause.ends_at) if pause is not None else None)
-    user.next_summary_at = next_summary_at(
-        now=now, zone=user.timezone, day=user.summary_day, at=user.summary_time
-    )
+    user.next_summary_at = _next_summary(user, now)
     session.add(user)
 
 
@@ -389,9 +407,9 @@ async def snooze(
     """Bring today's nudge back in 30 minutes, once. `day` is the nudge's local date."""
     if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
         return "stale", None
-    if user.nudge_snoozed:
+    if user.nudge_snoozed or user.snoozed_on == day:  # once a day, whatever the buttons say
         return "already", user.next_nudge_at
-    user.next_nudge_at, user.nudge_snoozed = snooze_until(now), True
+    user.next_nudge_at, user.nudge_snoozed, user.snoozed_on = snooze_until(now), True, day
     session.add(user)
     return "snoozed", user.next_nudge_at
 
@@ -402,9 +420,8 @@ async def not_today(
     """No more nudges today (a pending snooze is dropped). Returns (accepted, next nudge)."""
     if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
         return False, None
-    _, tomorrow = local_day_bounds(now, user.timezone)
+    user.nudged_on = day
     pause_row = await current_pause(session, user_id=user.telegram_id, now=now)
-    resting_until = max(tomorrow, utc(pause_row.ends_at)) if pause_row else tomorrow
-    _set_next_nudge(user, now, paused_until=resting_until)
+    _set_next_nudge(user, now, paused_until=utc(pause_row.ends_at) if pause_row else None)
     session.add(user)
     return True, user.next_nudge_at

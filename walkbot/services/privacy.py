@@ -34,6 +34,9 @@ def _profile(user: User) -> dict[str, Any]:
         "active": user.active,
         "next_nudge_at": user.next_nudge_at.isoformat() if user.next_nudge_at else None,
         "next_summary_at": user.next_summary_at.isoformat() if user.next_summary_at else None,
+        "last_reminder_day": user.nudged_on.isoformat() if user.nudged_on else None,
+        "last_snooze_day": user.snoozed_on.isoformat() if user.snoozed_on else None,
+        "last_summary_week_of": user.summarised_week.isoformat() if user.summarised_week else None,
         "created_at": user.created_at.isoformat(),
     }
 

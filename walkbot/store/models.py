@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -90,6 +91,14 @@ class User(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false())
     )
     next_summary_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    # What the queue has already done, in the person's local calendar, so that a settings change
+    # (which recomputes the instants from now) never brings back a reminder for a day that had
+    # one, a second Snooze that day, or a second summary of the same week.
+    nudged_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    snoozed_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    summarised_week: date | None = Field(  # the Monday of the week the last summary reported
+        default=None, sa_column=Column(Date, nullable=True)
+    )
 
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     blocked_at: datetime | None = Field(default=None, sa_column=_utc_column())
