@@ -366,6 +366,36 @@ async def test_a_give_up_is_recorded(sessions: SessionFactory) -> None:
     )
 
 
+async def test_every_claimed_message_is_on_record_until_its_result_comes(
+    sessions: SessionFactory,
+) -> None:
+    """The claim commits before sending: a process killed in between must leave a trace of
+    who missed what. Sent and blocked results clear the marks; a give-up keeps its reason."""
+    for offset in range(3):
+        await seed(sessions, ALICE + offset)
+    claimed = await claim(sessions, MONDAY_8)
+    assert len(claimed.send) == 3
+
+    async def marks() -> dict[int, str]:
+        async with transaction(sessions) as session:
+            rows = (await session.exec(select(FailedDelivery))).all()
+        return {r.user_id: r.detail for r in rows}
+
+    assert await marks() == {ALICE + offset: service.IN_FLIGHT for offset in range(3)}
+    sent, blocked, failed = claimed.send
+    async with transaction(sessions) as session:
+        await service.record_results(
+            session,
+            now=MONDAY_8,
+            results=[
+                service.Result(sent, "sent"),
+                service.Result(blocked, "blocked", "Forbidden"),
+                service.Result(failed, "failed", "TimedOut: gave up"),
+            ],
+        )
+    assert await marks() == {failed.user_id: "TimedOut: gave up"}
+
+
 async def test_batches_are_bounded_and_unscheduled_rows_get_instants(
     sessions: SessionFactory,
 ) -> None:

@@ -28,7 +28,10 @@ one is mild, and the window is small:
   False first, the tick stops claiming, finishes sending the batch it already claimed, and PTB's
   JobQueue.stop(wait=True) waits for it. Rows not yet claimed stay due for the next start.
 - A hard kill (SIGKILL, power loss) can lose at most the one claimed batch in flight (<= `limit`
-  rows of each kind); the log line "claimed N" shows which tick it was.
+  rows of each kind). It is not lost without trace: the claim wrote each of its messages down as
+  a FailedDelivery row marked in flight (service.IN_FLIGHT), and only a result clears it, so
+  the rows left behind name exactly who missed what. They are not resent: one of them may have
+  reached the phone just before the kill, and at-most-once is the promise.
 - Down time: rows stay due; on return catch_up_decision sends a nudge up to 2 h late once,
   otherwise skips it, and advances from now, so there is never a burst of stale nudges.
 """
@@ -175,7 +178,7 @@ async def dispatch_once(
                 stats.blocked += 1
             else:
                 stats.failed += 1
-        if any(r.outcome != "sent" for r in results):
+        if results:
             async with runtime.transaction() as session:
                 await service.record_results(session, now=runtime.clock.now(), results=results)
     return stats

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 Kind = Literal["nudge", "summary", "knee"]
 Outcome = Literal["sent", "blocked", "failed"]
 BATCH_SIZE = 50
+# The detail of a claimed message not yet known to be sent. A row still saying this after its
+# batch (seconds; minutes under flood control) is a message a stopped process never sent.
+IN_FLIGHT = "in flight: claimed, not confirmed sent (left so, the bot stopped mid-send)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Outgoing:
     week: nudges.Week | None = None
     # Knee checks: the walk asked about.
     walk_id: int | None = None
+    # Its "in flight" FailedDelivery row, written with the claim and cleared by the result.
+    ledger_id: int | None = None
 
 
 @dataclass
@@ -87,11 +92,27 @@ class Result:
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int = BATCH_SIZE) -> Claimed:
-    """Lock, decide and advance up to `limit` due rows of each kind. Commit right after."""
+    """Lock, decide and advance up to `limit` due rows of each kind. Commit right after.
+
+    Each message to send is also written down as "in flight" (a FailedDelivery row that
+    record_results clears or fills in): if the process dies between this commit and the
+    result, the person who missed a message is on record, not just lost."""
     claimed = Claimed()
     await _claim_nudges(session, now=now, limit=limit, into=claimed)
     await _claim_summaries(session, now=now, limit=limit, into=claimed)
     await _claim_knee_checks(session, now=now, limit=limit, into=claimed)
+    ledger = [
+        FailedDelivery(
+            user_id=o.user_id, kind=o.kind, due_at=o.due_at, failed_at=now, detail=IN_FLIGHT
+        )
+        for o in claimed.send
+    ]
+    if ledger:
+        session.add_all(ledger)
+        await session.flush()
+        claimed.send = [
+            replace(o, ledger_id=row.id) for o, row in zip(claimed.send, ledger, strict=True)
+        ]
     return claimed
 
 
@@ -320,21 +341,31 @@ def _pause_end(periods: list[tuple[datetime, datetime]], now: datetime) -> datet
 
 
 async def record_results(session: AsyncSession, *, now: datetime, results: list[Result]) -> None:
-    """After sending: a 403 stops everything for that person; a give-up leaves a trace."""
+    """After sending: clear the in-flight marks of what arrived; a 403 stops everything for
+    that person; a give-up turns its mark into the reason (or leaves a new row)."""
+    settled = [r.item.ledger_id for r in results if r.outcome != "failed" and r.item.ledger_id]
+    if settled:
+        await session.exec(delete(FailedDelivery).where(col(FailedDelivery.id).in_(settled)))
     for result in results:
         item = result.item
         if result.outcome == "blocked":
             await users.mark_blocked(session, telegram_id=item.user_id, now=now)
-        elif result.outcome == "failed" and await session.get(User, item.user_id) is not None:
-            session.add(
-                FailedDelivery(
-                    user_id=item.user_id,
-                    kind=item.kind,
-                    due_at=item.due_at,
-                    failed_at=now,
-                    detail=result.detail[:256],
-                )
-            )
+        elif result.outcome == "failed":
+            await _record_failure(session, item=item, detail=result.detail, now=now)
+
+
+async def _record_failure(
+    session: AsyncSession, *, item: Outgoing, detail: str, now: datetime
+) -> None:
+    mark = await session.get(FailedDelivery, item.ledger_id) if item.ledger_id else None
+    if mark is None:
+        if await session.get(User, item.user_id) is None:  # erased since the claim
+            return
+        mark = FailedDelivery(
+            user_id=item.user_id, kind=item.kind, due_at=item.due_at, failed_at=now
+        )
+    mark.failed_at, mark.detail = now, detail[:256]
+    session.add(mark)
 
 
 # ---- moving the queue -----------------------------------------------------------------------

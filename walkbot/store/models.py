@@ -232,7 +232,10 @@ class RestPeriod(SQLModel, table=True):
 
 
 class FailedDelivery(SQLModel, table=True):
-    """A routine message given up on after bounded retries: recorded, never silently lost."""
+    """A routine message not known to have arrived: given up on after bounded retries, or
+    claimed by a process that stopped before the answer came (detail: dispatch.IN_FLIGHT; such
+    a row is written with every claim and deleted once the message is sent). Recorded, never
+    silently lost."""
 
     __tablename__ = "failed_deliveries"
     __table_args__ = (Index("ix_failed_deliveries_user_id_failed_at", "user_id", "failed_at"),)
