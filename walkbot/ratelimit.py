@@ -24,6 +24,10 @@ Here:
 - per-chat state is pruned when it grows: a fan-out to 10,000 chats leaves only the chats
   that are still busy or held.
 
+- background sends (the dispatcher's nudges and summaries, marked with `background()`) take
+  the overall budget only when no other message is waiting for it: walk cues and replies to
+  people go first, and a fan-out fills the gaps.
+
 A RetryAfter that survives the retries reaches the caller: walkbot.delivery waits and tries
 again for proactive sends; a handler's reply fails like any other error.
 """
@@ -33,7 +37,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +52,20 @@ log = logging.getLogger(__name__)
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, Result]]
 ChatKey = int | str
+
+
+_BACKGROUND: ContextVar[bool] = ContextVar("walkbot_background_send", default=False)
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Marks the sends made inside (in this task, and tasks it starts) as background: they
+    yield the overall budget to any other message waiting for it."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
 
 
 class _ChatPacer:
@@ -139,6 +158,11 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._next_prune = prune_above
         self._chats: dict[ChatKey, _Chat] = {}
         self._held_until = 0.0  # everything, after a 429 we could not pin on a chat
+        # Foreground messages (cues, replies) waiting for the overall budget; background sends
+        # wait for this to be set (no foreground waiting) before they join the queue.
+        self._foreground_waiting = 0
+        self._foreground_clear = asyncio.Event()
+        self._foreground_clear.set()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -205,8 +229,35 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         async with pace or contextlib.nullcontext():
             # A 429 for this chat may have come in while we queued in its limiter.
             await self._wait_for_holds(key)
-            async with self._overall or contextlib.nullcontext():
+            async with self._overall_budget():
                 return await callback(*args, **kwargs)
+
+    @contextlib.asynccontextmanager
+    async def _overall_budget(self) -> AsyncIterator[None]:
+        if self._overall is None:
+            yield
+            return
+        if _BACKGROUND.get():
+            # Never queue inside the limiter, where a cue arriving later would wait behind us:
+            # take the budget only when it is free at once and no foreground message wants it.
+            poll = self._overall.time_period / self._overall.max_rate
+            while self._foreground_waiting or not self._overall.has_capacity():
+                if self._foreground_waiting:
+                    await self._foreground_clear.wait()
+                else:
+                    await asyncio.sleep(poll)
+            await self._overall.acquire()  # free: returns without yielding
+            yield
+            return
+        self._foreground_waiting += 1
+        self._foreground_clear.clear()
+        try:
+            await self._overall.acquire()
+        finally:
+            self._foreground_waiting -= 1
+            if not self._foreground_waiting:
+                self._foreground_clear.set()
+        yield
 
     async def _wait_for_holds(self, key: ChatKey | None) -> None:
         loop = asyncio.get_running_loop()

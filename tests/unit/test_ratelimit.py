@@ -22,7 +22,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from walkbot.app import build_application
-from walkbot.ratelimit import ChatRateLimiter
+from walkbot.ratelimit import ChatRateLimiter, background
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi, Limits
 from walkbot.settings import Settings
 
@@ -176,6 +176,33 @@ async def test_overall_limit_spans_chats() -> None:
     times = sorted(t for _, t in callback.sent)
     assert max(times[:3]) < AT_ONCE
     assert times[4] == pytest.approx(2 * U, abs=U / 2)
+
+
+@pytest.mark.parametrize("marked", [True, False])
+async def test_cues_go_before_a_queued_fan_out(marked: bool) -> None:
+    """Twenty background sends (the dispatcher's) queue for an overall budget of 2 per U. Six
+    cues for other chats arrive while they wait: marked as background, the fan-out lets all six
+    through first; unmarked (the control), they mix with the queue as aiolimiter wakes it."""
+    limiter = fast(overall_max_rate=2, overall_time_period=U)
+    recorder = Recorder()
+    cues = [A + n for n in range(6)]
+
+    async def fan_out() -> None:
+        with background() if marked else contextlib.nullcontext():
+            await asyncio.gather(*(send(limiter, recorder, 1000 + n) for n in range(20)))
+
+    fan = asyncio.create_task(fan_out())
+    await asyncio.sleep(AT_ONCE)  # the first two go at once, the rest wait for budget
+    sent_before = len(recorder.sent)
+    await asyncio.gather(*(send(limiter, recorder, chat) for chat in cues))
+    after = [chat for chat, _ in recorder.sent[sent_before:]]
+    overtaken = after.index(cues[-1]) + 1 - len(cues)  # fan-out sends before the last cue
+    if marked:
+        assert overtaken <= 2  # one or two may have taken a drip of budget as the cues arrived
+    else:
+        assert overtaken > 1
+    await fan
+    assert len(recorder.sent) == 26
 
 
 async def test_requests_without_a_chat_are_not_limited_nor_held_by_a_chat() -> None:

@@ -54,6 +54,7 @@ from walkbot.bot.nudges import nudge_markup
 from walkbot.bot.runtime import Runtime, runtime_of_app
 from walkbot.bot.summary import send_report
 from walkbot.delivery import Delivery, Result, send_message
+from walkbot.ratelimit import background
 from walkbot.scheduling.jobs import AnyApplication
 from walkbot.services import dispatch as service
 from walkbot.services.summaries import gather_week, report_from
@@ -170,7 +171,8 @@ async def dispatch_once(
         stats.resting += claimed.resting
         if claimed.send:
             log.info("dispatch: claimed %d to send", len(claimed.send))
-        results = await _send_all(bot, runtime, claimed.send, pacer)
+        with background():  # cues and replies go first; the fan-out takes what is left
+            results = await _send_all(bot, runtime, claimed.send, pacer)
         for result in results:
             if result.outcome == "sent":
                 stats.sent[result.item.kind] += 1
