@@ -1,10 +1,12 @@
 """Cue lateness with many simultaneous walks: run by hand, figures go to docs/performance.md.
 
-    .venv/bin/python -m bench.cue_latency --walks 300 --plan 3x10/10 [--no-limits]
+    .venv/bin/python -m bench.cue_latency --walks 300 --plan 3x10/10 [--no-limits] [--due 3000]
 
 Starts the fake Bot API here (Telegram-like limits on unless --no-limits), runs `walkbot run`
 as a separate process against it, seeds onboarded people, has each send /walk and tap Start,
 and compares when the fake server received every cue with when the timeline planned it.
+--due N also seeds N people whose reminder is due as the bot starts, so the walks run during a
+nudge fan-out (the dispatcher's sends are background: cues should not wait behind them).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench.seed import due_plan
+from bench.seed import seed as seed_due
 from walkbot.domain import walks as domain
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi, Limits
 from walkbot.store.db import sync_url
@@ -77,7 +81,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run(walks: int, plan_text: str, limits: bool) -> None:
+async def run(walks: int, plan_text: str, limits: bool, due: int) -> None:
     plan = domain.parse_custom_plan(plan_text)
     workdir = Path(tempfile.mkdtemp(prefix="walkbot-bench-"))
     database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
@@ -85,6 +89,7 @@ async def run(walks: int, plan_text: str, limits: bool) -> None:
     async with FakeBotApi(limits=Limits() if limits else None) as api:
         people = [api.user(f"W{i}") for i in range(walks)]
         seed(database_url, [p.id for p in people])
+        nudged = seed_due(database_url, due, due_plan(datetime.now(UTC))) if due else range(0)
         env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
@@ -111,6 +116,15 @@ async def run(walks: int, plan_text: str, limits: bool) -> None:
             bot.terminate()
             await asyncio.to_thread(bot.wait, 30)
         report(api, people, walk_starts(database_url), plan, cpu_after - cpu_before, rss, limits)
+        if due:
+            sent = [
+                c.wall
+                for c in api.calls
+                if c.method == "sendMessage"
+                and c.status == 200
+                and c.params.get("chat_id") in nudged
+            ]
+            print(f"nudges due at start {due:,}: {len(sent):,} sent by the time the walks ended")
 
 
 def report(
@@ -151,9 +165,10 @@ def main() -> None:
     parser.add_argument("--walks", type=int, default=300)
     parser.add_argument("--plan", default="3x10/10")
     parser.add_argument("--no-limits", action="store_true")
+    parser.add_argument("--due", type=int, default=0, help="reminders due at start (a fan-out)")
     args = parser.parse_args()
     started = time.monotonic()
-    asyncio.run(run(args.walks, args.plan, not args.no_limits))
+    asyncio.run(run(args.walks, args.plan, not args.no_limits, args.due))
     print(f"bench took {time.monotonic() - started:.0f} s")
 
 

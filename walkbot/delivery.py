@@ -22,6 +22,7 @@ ATTEMPTS = 4
 BACKOFF_S = (0.5, 1.0, 2.0)
 MAX_RETRY_AFTER_S = 60.0
 MAX_RATE_WAITS = 20  # 429s in a row for one message before it counts as failed
+_GONE = "chat not found"  # Telegram's 400 for a chat id it no longer knows
 
 
 class Result(Enum):
@@ -73,6 +74,11 @@ async def _with_retries(method: Any, **kwargs: Any) -> Delivery:
                 return Delivery(Result.FAILED, detail=f"429 retry_after {wait:g}s")
             await asyncio.sleep(wait)
         except BadRequest as error:
+            if _GONE in str(error).lower():
+                # A chat that worked before and is now unknown: the account was deleted. Like a
+                # block, nothing will reach it; retrying every reminder day only adds failures.
+                log.info("chat %s no longer exists", chat_id)
+                return Delivery(Result.BLOCKED, detail=f"400 {error}")
             log.warning("Telegram refused a message to %s: %s", chat_id, error)
             return Delivery(Result.FAILED, detail=f"400 {error}")
         except (TimedOut, NetworkError) as error:  # 5xx, timeouts, dropped connections

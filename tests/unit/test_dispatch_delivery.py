@@ -81,6 +81,19 @@ async def test_a_blocked_chat_is_reported(limited: FakeBotApi, bot: Bot) -> None
     assert delivery.result is Result.BLOCKED
 
 
+async def test_a_chat_that_no_longer_exists_counts_as_blocked(waits: list[float]) -> None:
+    """A deleted account answers 400 "chat not found": stop writing, as for a block. Other
+    400s are our mistake in one message: that message fails, the chat stays."""
+    async with FakeBotApi() as plain, Bot(TEST_TOKEN, base_url=plain.base_url) as client:
+        plain.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+        gone = await send_message(client, CHAT, "hello")
+        plain.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+        refused = await send_message(client, CHAT, "hello")
+    assert (gone.result, gone.detail) == (Result.BLOCKED, "400 Chat not found")
+    assert refused.result is Result.FAILED
+    assert waits == []  # neither is retried
+
+
 async def test_the_pacer_spreads_starts_evenly() -> None:
     interval, slack = 1 / 50, 0.002
     pacer = Pacer(rate=50)

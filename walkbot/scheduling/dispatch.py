@@ -21,9 +21,11 @@ Transaction shape (the row is the truth):
 3. Record results in a second short transaction: 403 -> inactive and unscheduled; given up ->
    a FailedDelivery row.
 
-So delivery is at-most-once: a message is never sent twice (its row was advanced before it was
-sent, by whichever dispatcher claimed it). A duplicate "time for your walk" is spam; a missed
-one is mild, and the window is small:
+So delivery is at-most-once: no two dispatchers, ticks or restarts send the same message (its
+row was advanced before it was sent, by whichever dispatcher claimed it). One narrow exception
+is Telegram's, not ours: a request that timed out after Telegram had accepted it is retried
+(walkbot.delivery), and the Bot API has no idempotency key to refuse the repeat. A duplicate
+"time for your walk" is spam; a missed one is mild, and the window is small:
 - A graceful stop or restart (SIGTERM, RunningBot.restart) loses nothing: `app.running` turns
   False first, the tick stops claiming, finishes sending the batch it already claimed, and PTB's
   JobQueue.stop(wait=True) waits for it. Rows not yet claimed stay due for the next start.
