@@ -18,8 +18,19 @@ def walk(
     pain: int | None = 2,
     end: str = "finished",
     worse: bool | None = None,
+    *,
+    at_level: bool = True,
 ) -> p.RatedWalk:
-    return p.RatedWalk(effort=effort, knee_pain=pain, end_reason=end, knee_morning_worse=worse)
+    return p.RatedWalk(
+        effort=effort, knee_pain=pain, end_reason=end, knee_morning_worse=worse, at_level=at_level
+    )
+
+
+def custom(
+    effort: int = 5, pain: int | None = 2, end: str = "finished", worse: bool | None = None
+) -> p.RatedWalk:
+    """A custom /walk (or a walk planned at another level) since the level last changed."""
+    return walk(effort, pain, end, worse, at_level=False)
 
 
 def decide(
@@ -179,6 +190,94 @@ def test_level_progress_counts_only_full_easy_walks_in_a_row() -> None:
     assert count(walks) == 2 and decide(walks[0], *walks[1:]).kind == "step_up"
 
 
+WARNING_SIGNS = {
+    "need_to_stop": custom(effort=3, pain=0, end="need_to_stop"),
+    "effort_9": custom(effort=9, pain=0),
+    "pain_above_5": custom(effort=3, pain=8),
+    "worse_morning": custom(effort=3, pain=4, worse=True),
+}
+
+
+@pytest.mark.parametrize("sign", WARNING_SIGNS)
+def test_a_warning_sign_on_a_custom_walk_starts_the_count_again(sign: str) -> None:
+    warning = WARNING_SIGNS[sign]
+    assert warning.warning_sign
+    # Without the custom walk in between, these two easy walks step up.
+    assert decide(walk(), walk(), level=1).kind == "step_up"
+    broken = decide(walk(), warning, walk(), level=1)
+    assert broken.level == 1 and not broken.moves
+    if sign == "worse_morning":  # the knee answer promised "we won't step up"
+        assert (broken.kind, broken.reason) == ("hold", "knee_morning")
+        assert "worse the morning after" in broken.line
+    else:
+        assert (broken.kind, broken.reason) == ("repeat", "one_easy")
+    # Two full, easy walks at the level after it step up again.
+    assert decide(walk(), walk(), warning, walk(), level=1).kind == "step_up"
+
+
+def test_a_warning_sign_on_a_walk_at_another_level_starts_the_count_again() -> None:
+    at_level_0 = walk(effort=3, pain=0, end="need_to_stop", at_level=False)
+    assert decide(walk(), at_level_0, walk(), level=1).reason == "one_easy"
+
+
+def test_custom_walks_never_count_towards_a_step_up() -> None:
+    easy_custom = custom(effort=2, pain=0)
+    assert decide(walk(), easy_custom, easy_custom, level=1).reason == "one_easy"
+    assert p.walks_towards_step_up([easy_custom, easy_custom]) == 0
+    # Without a warning sign they are passed over: hard, stopped or painful within the rule.
+    quiet = [custom(effort=8), custom(end="stopped"), custom(pain=5), easy_custom]
+    assert decide(walk(), *quiet, walk(), level=1).kind == "step_up"
+
+
+def test_pain_rose_compares_with_the_previous_walk_at_this_level_not_a_custom_one() -> None:
+    # The custom walk's lower pain is no rise...
+    assert decide(walk(pain=3), custom(pain=1), walk(pain=3)).kind == "step_up"
+    # ...and the rise over the last walk here is seen past the custom walk's higher pain.
+    assert decide(walk(pain=3), custom(pain=5), walk(pain=1)).reason == "pain_rose"
+
+
+def test_custom_walks_never_move_the_level_themselves() -> None:
+    with pytest.raises(ValueError, match="never move"):
+        decide(custom(), walk())
+
+
+def test_level_progress_after_a_pain_rise_or_a_warning_sign() -> None:
+    count = p.walks_towards_step_up
+    rose = [walk(pain=4), walk(pain=2)]
+    assert decide(*rose).reason == "pain_rose"
+    assert count(rose) == 1  # the walk with the higher pain is the first of a new pair
+    assert decide(walk(pain=4), *rose).kind == "step_up"  # as the next walk shows
+    assert count([walk(end="need_to_stop")]) == 0  # at the first level it holds, counting 0
+    assert count([walk(), custom(pain=7), walk()]) == 1
+    assert count([custom(worse=True), walk(), walk()]) == 0
+    assert count([walk(worse=True)]) == 0
+
+
+# One of each kind of rated walk the rule tells apart, to check that /level's count and the
+# rule agree whatever came before.
+KINDS = (
+    walk(),
+    walk(pain=4),
+    walk(end="stopped"),
+    walk(end="stopped", pain=5),
+    walk(effort=7),
+    walk(worse=True),
+    walk(effort=3, end="need_to_stop"),
+    custom(),
+    custom(pain=8),
+    custom(worse=True),
+)
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3])
+def test_level_progress_is_what_the_next_walk_would_pair_with(length: int) -> None:
+    for history in itertools.product(KINDS, repeat=length):
+        towards = p.walks_towards_step_up(history)
+        following = decide(walk(effort=5, pain=0), *history)  # no pain rise whatever came before
+        assert (following.kind == "step_up") == (towards >= 1), history
+        assert p.walks_towards_step_up([walk(pain=0), *history]) == (2 if towards else 1)
+
+
 def test_a_worse_morning_after_either_walk_holds() -> None:
     held = decide(walk(effort=5), walk(effort=5, worse=True))
     assert (held.kind, held.level, held.reason) == ("hold", 2, "knee_morning")
@@ -187,6 +286,8 @@ def test_a_worse_morning_after_either_walk_holds() -> None:
     assert decide(walk(), walk(end="stopped", pain=2, worse=True), walk()).reason == "knee_morning"
     # a morning that was not worse does not
     assert decide(walk(), walk(worse=False)).kind == "step_up"
+    # an older worse morning, with two full easy walks after it, holds no more
+    assert decide(walk(), walk(), walk(worse=True)).kind == "step_up"
 
 
 def test_the_top_level_holds() -> None:

@@ -356,3 +356,119 @@ async def test_knee_answers_only_once_for_ones_own_asked_walk(
         assert await answer(alice, sore, 2)
         assert not await answer(alice, sore, 9)
     assert (await walk_row(sessions, sore)).knee_morning == 2
+
+
+# --- custom walks, worse mornings and the count ----------------------------------------------
+
+CUSTOM = WalkPlan(0, 2, 10, 10, 0)
+
+
+async def level_progress(sessions: SessionFactory) -> int:
+    async with alice_in(sessions) as (session, alice):
+        return (await service.level_view(session, user=alice)).towards_step_up
+
+
+async def test_a_custom_walk_with_high_pain_starts_the_count_again(
+    sessions: SessionFactory, people: None
+) -> None:
+    await rated_walk(sessions, day(0), effort=4, pain=1)
+    assert await level_progress(sessions) == 1
+    # Its pain advice says "we'll hold this level or step down next time".
+    _, sore = await rated_walk(sessions, day(1), effort=3, pain=8, plan=CUSTOM)
+    assert sore.decision is None
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (1, [])
+    assert await level_progress(sessions) == 0
+    # Without the custom walk this second easy walk would step up (as in the first test).
+    _, next_walk = await rated_walk(sessions, day(2), effort=4, pain=1)
+    assert next_walk.decision is not None
+    assert (next_walk.decision.kind, next_walk.decision.reason) == ("repeat", "one_easy")
+    assert (await user_row(sessions)).level == 1
+    _, after = await rated_walk(sessions, day(3), effort=4, pain=1)
+    assert after.decision is not None and after.decision.kind == "step_up"
+
+
+async def test_a_worse_morning_after_a_custom_walk_holds_the_next_step_up(
+    sessions: SessionFactory, people: None
+) -> None:
+    await rated_walk(sessions, day(0), effort=5, pain=2)
+    sore, _ = await rated_walk(sessions, day(1), effort=3, pain=4, plan=CUSTOM)
+    async with alice_in(sessions) as (session, alice):
+        answer = await service.record_knee_answer(
+            session, user=alice, walk_id=sore, score=6, now=day(2) - timedelta(hours=9)
+        )
+    assert answer.worse and answer.text is not None and "won't step up" in answer.text
+    _, next_walk = await rated_walk(sessions, day(2), effort=5, pain=2)
+    assert next_walk.decision is not None
+    assert (next_walk.decision.kind, next_walk.decision.reason) == ("hold", "knee_morning")
+    assert ((await user_row(sessions)).level, await changes(sessions)) == (1, [])
+
+
+async def test_level_progress_agrees_with_the_rule_after_a_pain_rise(
+    sessions: SessionFactory, people: None
+) -> None:
+    await rated_walk(sessions, day(0), effort=4, pain=1)
+    _, rose = await rated_walk(sessions, day(1), effort=4, pain=3)
+    assert rose.decision is not None and rose.decision.reason == "pain_rose"
+    assert await level_progress(sessions) == 1  # not "2 of 2": the rise started it again
+    _, up = await rated_walk(sessions, day(2), effort=4, pain=3)
+    assert up.decision is not None and up.decision.kind == "step_up"
+
+
+# Monday 18:00 in London (T0): knee pain 4 books the check for Tuesday 09:00 (08:00 UTC).
+TUESDAY_05_LONDON = datetime(2026, 5, 5, 4, 0, tzinfo=UTC)
+TUESDAY_CHECK = datetime(2026, 5, 5, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("sore_plan", [None, CUSTOM], ids=["level_walk", "custom_walk"])
+async def test_a_worse_morning_takes_back_a_step_up_made_by_a_later_walk(
+    sessions: SessionFactory, people: None, sore_plan: WalkPlan | None
+) -> None:
+    if sore_plan is not None:  # the custom walk needs a level walk before it to pair with
+        await rated_walk(sessions, day(-1), effort=5, pain=2)
+    sore, _ = await rated_walk(sessions, day(0), effort=5, pain=4, plan=sore_plan)
+    assert (await walk_row(sessions, sore)).knee_check_at == TUESDAY_CHECK
+    early, rated = await rated_walk(sessions, TUESDAY_05_LONDON, effort=5, pain=2)
+    assert rated.decision is not None and rated.decision.kind == "step_up"
+    async with alice_in(sessions) as (session, alice):
+        answer = await service.record_knee_answer(
+            session, user=alice, walk_id=sore, score=7, now=TUESDAY_CHECK
+        )
+    assert answer.text is not None and "stay at 6 x 30 s backward" in answer.text
+    assert (await user_row(sessions)).level == 1
+    assert await changes(sessions) == [
+        (1, 2, "step_up:easy_twice", early),
+        (2, 1, "knee_morning", None),
+    ]
+
+
+async def test_a_step_up_already_walked_at_the_new_level_stands(
+    sessions: SessionFactory, people: None
+) -> None:
+    sore, _ = await rated_walk(sessions, day(0), effort=5, pain=4)
+    await rated_walk(sessions, TUESDAY_05_LONDON, effort=5, pain=2)
+    # A walk at the new level was rated before the answer: it was judged there already.
+    await rated_walk(sessions, TUESDAY_05_LONDON + timedelta(hours=1), effort=5, pain=2)
+    async with alice_in(sessions) as (session, alice):
+        answer = await service.record_knee_answer(
+            session, user=alice, walk_id=sore, score=7, now=TUESDAY_CHECK
+        )
+    assert answer.text is not None and "won't step up" in answer.text
+    assert (await user_row(sessions)).level == 2
+    assert [c[2] for c in await changes(sessions)] == ["step_up:easy_twice"]
+
+
+async def test_a_step_up_made_before_the_walk_asked_about_stands(
+    sessions: SessionFactory, people: None
+) -> None:
+    await rated_walk(sessions, day(0), effort=5, pain=2)
+    await rated_walk(sessions, day(1), effort=5, pain=2)
+    assert (await user_row(sessions)).level == 2
+    # A custom walk after the step up, so no walk at the new level since it.
+    later, _ = await rated_walk(sessions, day(2), effort=3, pain=4, plan=CUSTOM)
+    async with alice_in(sessions) as (session, alice):
+        answer = await service.record_knee_answer(
+            session, user=alice, walk_id=later, score=6, now=day(3) - timedelta(hours=9)
+        )
+    assert answer.worse and answer.text is not None and "won't step up" in answer.text
+    assert (await user_row(sessions)).level == 2
+    assert [c[2] for c in await changes(sessions)] == ["step_up:easy_twice"]

@@ -109,12 +109,15 @@ DecisionKind = Literal["step_up", "repeat", "step_down", "hold"]
 
 @dataclass(frozen=True)
 class RatedWalk:
-    """A rated walk at the current level, as the rule sees it."""
+    """A rated walk since the level last changed, as the rule sees it."""
 
     effort: int
     knee_pain: int | None  # None: the person skipped the question
     end_reason: str  # finished | stopped | need_to_stop | timed_out | blocked
     knee_morning_worse: bool | None = None  # None: not asked, or not answered yet
+    # False for a custom /walk plan or a walk planned at another level: such walks never count
+    # towards a step up, but their warning signs still start the count again.
+    at_level: bool = True
 
     @property
     def completed(self) -> bool:
@@ -128,6 +131,67 @@ class RatedWalk:
         return self.effort <= EASY_EFFORT_MAX and (
             self.knee_pain is None or self.knee_pain <= PAIN_LIMIT
         )
+
+    @property
+    def warning_sign(self) -> bool:
+        """ "I need to stop", effort 9-10, knee pain above the pain rule, or a worse knee the
+        next morning: what the pain advice and the knee answer promise to act on, whatever
+        plan the walk followed."""
+        return (
+            self.end_reason == "need_to_stop"
+            or self.effort >= VERY_HARD_EFFORT_MIN
+            or (self.knee_pain is not None and self.knee_pain > PAIN_LIMIT)
+            or self.knee_morning_worse is True
+        )
+
+
+@dataclass(frozen=True)
+class StepUpCount:
+    """The full, easy walks at this level that a step up can pair, newest first (0-2)."""
+
+    walks: tuple[RatedWalk, ...]
+    after_worse_morning: bool  # the count was started again by a worse knee the next morning
+
+
+def count_towards_step_up(walks: Sequence[RatedWalk]) -> StepUpCount:
+    """The one reading of "two full, easy walks in a row" that `decide` and /level share.
+
+    `walks`: the rated walks since the level last changed, of any kind, newest first. Going
+    back from the newest, until two are counted:
+    - a walk of any kind with a warning sign starts the count again: stop there;
+    - a custom walk, or one at another level, is passed over (it never counts);
+    - knee pain higher than at the walk here before it starts the count again from the walk
+      with the higher pain (as `decide` repeats after a rise);
+    - a walk here not walked to the end is passed over;
+    - a full walk that was not easy starts the count again;
+    - a full, easy walk here counts.
+    """
+    counted: list[RatedWalk] = []
+    newer: RatedWalk | None = None  # the walk at this level just after `walk`
+    for walk in walks:
+        if len(counted) == 2:
+            break
+        if walk.warning_sign:
+            return StepUpCount(tuple(counted), after_worse_morning=walk.knee_morning_worse is True)
+        if not walk.at_level:
+            continue
+        if newer is not None and _pain_rose(before=walk, after=newer):
+            break
+        newer = walk
+        if not walk.completed:
+            continue
+        if not walk.easy:
+            break
+        counted.append(walk)
+    return StepUpCount(tuple(counted), after_worse_morning=False)
+
+
+def _pain_rose(*, before: RatedWalk, after: RatedWalk) -> bool:
+    return (
+        before.knee_pain is not None
+        and after.knee_pain is not None
+        and after.knee_pain > before.knee_pain
+    )
 
 
 @dataclass(frozen=True)
@@ -153,22 +217,28 @@ def decide(
 ) -> Decision:
     """What the next walk is, after `latest` (a walk at `level`) was rated.
 
-    `previous`: the other rated walks at this level since the level last changed, newest first.
+    `previous`: the other rated walks since the level last changed, newest first, of any kind:
+    `at_level` False for a custom /walk or a walk planned at another level.
     `last_step_up_at`: when the programme last moved up (or started, after a screening yes); only
     read when `screening_flagged`, which allows one step up per FLAGGED_STEP_UP_GAP at most.
 
     In order, the first that applies:
     1. "I need to stop" -> step down (kindly: stopping is the right call, never a failure).
     2. Effort 9-10 or knee pain above 5 -> step down.
-    3. Effort 7-8 -> repeat. Knee pain higher than the previous rated walk here -> repeat.
+    3. Effort 7-8 -> repeat. Knee pain higher than the previous rated walk at this level
+       -> repeat.
     4. Latest walk not walked to the end -> repeat (only full walks count towards a step up).
-    5. Fewer than two completed walks here, or the one before was not easy -> repeat.
-    6. Either of those two walks, or the walk just before this one, was followed by a worse
-       knee the next morning -> hold.
-    7. At the top of the table -> hold. Screening yes and a step up within the last week -> hold.
-    8. Otherwise -> step up.
+    5. Fewer than two full, easy walks at this level in a row (`count_towards_step_up`): the
+       count starts again after any walk, custom or at another level too, with a warning sign
+       ("I need to stop", effort 9-10, knee pain above 5, a worse knee the next morning), after
+       a full walk that was not easy, and after a rise in knee pain. Started again by a worse
+       morning -> hold; otherwise -> repeat.
+    6. At the top of the table -> hold. Screening yes and a step up within the last week -> hold.
+    7. Otherwise -> step up.
     """
     require_aware(now)
+    if not latest.at_level:
+        raise ValueError("custom walks and walks at another level never move the programme")
     level = clamp_level(level)
     same = describe_level(level)
     if latest.end_reason == "need_to_stop":
@@ -183,13 +253,8 @@ def decide(
         )
     if latest.effort >= HARD_EFFORT_MIN:
         return _repeat(level, "effort_hard", "That felt hard, so let's do this level again.")
-    before = previous[0] if previous else None
-    if (
-        before is not None
-        and before.knee_pain is not None
-        and latest.knee_pain is not None
-        and latest.knee_pain > before.knee_pain
-    ):
+    before = next((walk for walk in previous if walk.at_level), None)
+    if before is not None and _pain_rose(before=before, after=latest):
         return _repeat(
             level, "pain_rose", "Your knee hurt more than last time, so let's not add more yet."
         )
@@ -199,18 +264,18 @@ def decide(
             "not_completed",
             "We step up after two full walks that feel moderate or easier.",
         )
-    earlier = next((walk for walk in previous if walk.completed), None)
-    if earlier is None or not earlier.easy:
+    count = count_towards_step_up([latest, *previous])
+    if len(count.walks) < 2:
+        if count.after_worse_morning:
+            return Decision(
+                "hold",
+                level,
+                "knee_morning",
+                f"Next time: same again, {same}. Your knee felt worse the morning after a "
+                "walk, so we'll hold here for now.",
+            )
         return _repeat(level, "one_easy", "One more walk like that and we'll step up.")
-    if any(walk.knee_morning_worse for walk in (latest, earlier, before) if walk is not None):
-        return Decision(
-            "hold",
-            level,
-            "knee_morning",
-            f"Next time: same again, {same}. Your knee felt worse the morning after a walk, "
-            "so we'll hold here for now.",
-        )
-    felt = _felt(max(latest.effort, earlier.effort))
+    felt = _felt(max(walk.effort for walk in count.walks))
     if level >= TOP_LEVEL:
         return Decision(
             "hold",
@@ -240,19 +305,9 @@ def decide(
 
 
 def walks_towards_step_up(walks: Sequence[RatedWalk]) -> int:
-    """How many of the two full, easy walks a step up needs are already in (0-2), from the
-    rated walks at this level, newest first. As in `decide`: a walk not walked to the end is
-    passed over, and a full walk that was not easy starts the count again."""
-    count = 0
-    for walk in walks:
-        if not walk.completed:
-            continue
-        if not walk.easy:
-            break
-        count += 1
-        if count == 2:
-            break
-    return count
+    """How many of the two full, easy walks a step up needs are already in (0-2): what the
+    next walk would pair with, read as `decide` reads it (`count_towards_step_up`)."""
+    return len(count_towards_step_up(walks).walks)
 
 
 def _down(level: int, reason: str, why: str) -> Decision:

@@ -5,6 +5,10 @@ Every move of user.level is recorded as a LevelChange row (from, to, reason, wal
 "step_up:<why>" / "step_down:<why>" from the rule, "chose_repeat" and "chose_back" from /level,
 "start" from the screening, "knee_morning" when a worse morning takes back a step up.
 A "chose_repeat" row keeps the level (from == to) but starts the count of walks afresh.
+
+The rule reads every rated walk since the level last changed, custom /walk plans included:
+those never move the level or count towards a step up, but their warning signs (see
+domain.RatedWalk.warning_sign) start the count again, as the pain advice promises.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Literal
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from walkbot.domain import programme as domain
 from walkbot.domain.profile import mask_to_days
@@ -24,7 +29,8 @@ from walkbot.services.users import zone_of
 from walkbot.store.models import LevelChange, User, Walk
 
 Choice = Literal["repeat", "back"]
-RECENT_WALKS = 10  # enough history for the rule, which reads two or three
+RECENT_WALKS = 10  # walks at the level: enough history for the rule, which reads two or three
+OTHER_WALKS = 50  # custom walks (and walks at other levels) read among them, newest first
 
 
 async def _record(
@@ -73,31 +79,64 @@ async def _last_step_up_at(session: AsyncSession, *, user_id: int) -> datetime |
     return value if isinstance(value, datetime) else None
 
 
-async def _walks_here(
-    session: AsyncSession, *, user_id: int, level: int, since: datetime | None
-) -> list[Walk]:
-    """Rated walks at `level` since the level last changed, newest first. A walk counts once
-    effort and knee pain are in (pain may be skipped); the note is optional."""
-    statement = select(Walk).where(
-        Walk.user_id == user_id,
-        Walk.level == level,
+def _rated_walks() -> SelectOfScalar[Walk]:
+    """Rated walks: a walk counts once effort and knee pain are in (pain may be skipped); the
+    note is optional."""
+    return select(Walk).where(
         Walk.status == "ended",
         col(Walk.effort).is_not(None),
         or_(col(Walk.rating_step).is_(None), col(Walk.rating_step) == "note"),
     )
+
+
+def _newest_first(statement: SelectOfScalar[Walk]) -> SelectOfScalar[Walk]:
+    return statement.order_by(col(Walk.ended_at).desc(), col(Walk.id).desc())
+
+
+async def _walks_here(
+    session: AsyncSession, *, user_id: int, level: int, since: datetime | None
+) -> list[Walk]:
+    """Rated walks at `level` since the level last changed, newest first."""
+    statement = _rated_walks().where(Walk.user_id == user_id, Walk.level == level)
     if since is not None:
         statement = statement.where(col(Walk.ended_at) > since)
-    statement = statement.order_by(col(Walk.ended_at).desc(), col(Walk.id).desc())
-    return list((await session.exec(statement.limit(RECENT_WALKS))).all())
+    return list((await session.exec(_newest_first(statement).limit(RECENT_WALKS))).all())
 
 
-def _rated(walk: Walk) -> domain.RatedWalk:
+async def _walks_since(
+    session: AsyncSession, *, user_id: int, level: int, since: datetime | None
+) -> list[Walk]:
+    """Every rated walk the rule reads, newest first: the latest RECENT_WALKS at `level` since
+    the level last changed, and the custom walks and walks at other levels among them.
+
+    Other walks are fetched only as far back as the walks at the level reach (the count never
+    goes further), at most OTHER_WALKS of them: someone who walks only custom plans must not
+    load their whole history at every rating, and fifty custom walks between two walks at the
+    level is far past any real week."""
+    here = await _walks_here(session, user_id=user_id, level=level, since=since)
+    statement = _rated_walks().where(
+        Walk.user_id == user_id, or_(col(Walk.level).is_(None), col(Walk.level) != level)
+    )
+    reach = here[-1].ended_at if len(here) == RECENT_WALKS else since
+    if reach is not None:
+        statement = statement.where(col(Walk.ended_at) > reach)
+    others = list((await session.exec(_newest_first(statement).limit(OTHER_WALKS))).all())
+    return sorted([*here, *others], key=_end_order, reverse=True)
+
+
+def _end_order(walk: Walk) -> tuple[datetime, int]:
+    assert walk.ended_at is not None and walk.id is not None  # ended and stored
+    return walk.ended_at, walk.id
+
+
+def _rated(walk: Walk, *, level: int) -> domain.RatedWalk:
     assert walk.effort is not None
     return domain.RatedWalk(
         effort=walk.effort,
         knee_pain=walk.knee_pain,
         end_reason=walk.end_reason or "stopped",
         knee_morning_worse=walk.knee_morning_worse,
+        at_level=walk.level == level,
     )
 
 
@@ -109,7 +148,8 @@ async def after_rating(
 ) -> domain.Decision | None:
     """Once effort and knee pain (or Skip) are in: book the knee check if needed, then apply the
     programme's decision. None for a custom /walk plan (walk.level None) or when the person
-    has moved level since the walk was planned (their choice stands).
+    has moved level since the walk was planned (their choice stands): such walks never move
+    the level, though the rule reads their warning signs at the next walk at the level.
 
     Called when the pain answer arrives rather than after the optional note, so the programme
     moves even if the note question is never answered."""
@@ -123,13 +163,15 @@ async def after_rating(
     since = latest_change.changed_at if latest_change else None
     others = [
         w
-        for w in await _walks_here(session, user_id=user.telegram_id, level=user.level, since=since)
+        for w in await _walks_since(
+            session, user_id=user.telegram_id, level=user.level, since=since
+        )
         if w.id != walk.id and (w.ended_at or now) <= (walk.ended_at or now)
     ]
     decision = domain.decide(
         level=user.level,
-        latest=_rated(walk),
-        previous=[_rated(w) for w in others],
+        latest=_rated(walk, level=user.level),
+        previous=[_rated(w, level=user.level) for w in others],
         now=now,
         screening_flagged=any_yes(user.screening),
         last_step_up_at=await _last_step_up_at(session, user_id=user.telegram_id),
@@ -173,9 +215,8 @@ async def record_knee_answer(
     """Record the morning score once, for one's own walk that was asked about.
 
     Worse (see domain.knee_morning_worse) blocks the next step up: the rule reads
-    walk.knee_morning_worse; and if this very walk already stepped the level up, that step is
-    taken back (reason "knee_morning") unless a walk at the new level has been rated since or
-    the level has moved again."""
+    walk.knee_morning_worse, for a custom walk too; and a step up already made since this walk
+    ended is taken back (reason "knee_morning"), see `_take_back_step_up`."""
     walk = await session.get(Walk, walk_id)
     if (
         walk is None
@@ -198,11 +239,18 @@ async def record_knee_answer(
 async def _take_back_step_up(
     session: AsyncSession, *, user: User, walk: Walk, now: datetime
 ) -> int | None:
+    """Undo the latest level change when it is a step up by the rule made after `walk` ended,
+    so made without this answer: by this walk, or by a later one that paired with it or came
+    while the knee was already worse (a walk early the next morning, before the check).
+    Not when the level has moved again, or a walk at the new level has been rated since:
+    that walk was then judged at the new level, and the count there starts afresh."""
     latest = await _latest_change(session, user_id=user.telegram_id)
     if (
         latest is None
-        or latest.walk_id != walk.id
+        or not latest.reason.startswith("step_up")
         or latest.to_level <= latest.from_level
+        or walk.ended_at is None
+        or latest.changed_at < walk.ended_at
         or user.level != latest.to_level
     ):
         return None
@@ -224,14 +272,14 @@ class LevelView:
     plan: str  # the whole session in words
     next: str | None  # None at the top
     can_step_back: bool
-    towards_step_up: int  # 0-2: full, easy walks in a row here since the level last changed
+    towards_step_up: int  # 0-2: full, easy walks here the next walk would pair with
     flagged: bool
 
 
 async def level_view(session: AsyncSession, *, user: User) -> LevelView:
     level = domain.clamp_level(user.level)
     latest = await _latest_change(session, user_id=user.telegram_id)
-    here = await _walks_here(
+    walks = await _walks_since(
         session,
         user_id=user.telegram_id,
         level=level,
@@ -243,7 +291,7 @@ async def level_view(session: AsyncSession, *, user: User) -> LevelView:
         plan=domain.level_plan(level).describe(),
         next=domain.describe_level(level + 1) if level < domain.TOP_LEVEL else None,
         can_step_back=level > domain.FIRST_LEVEL,
-        towards_step_up=domain.walks_towards_step_up([_rated(w) for w in here]),
+        towards_step_up=domain.walks_towards_step_up([_rated(w, level=level) for w in walks]),
         flagged=any_yes(user.screening),
     )
 
