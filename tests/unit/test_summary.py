@@ -126,11 +126,33 @@ def test_an_unbroken_window_asks_to_look_further_back_and_carries_the_count() ->
     assert s.count_streak(["met", "missed"], carried=first.weeks) == s.Streak(3, True)
 
 
-def test_overlaps_rest_is_half_open() -> None:
-    week = s.week_window(date(2026, 11, 23), "UTC")
-    assert s.overlaps_rest(week, [(utc(2026, 11, 20), utc(2026, 11, 23, 0, 1))])
-    assert not s.overlaps_rest(week, [(utc(2026, 11, 20), utc(2026, 11, 23))])
-    assert not s.overlaps_rest(week, [(utc(2026, 11, 30), utc(2026, 12, 5))])
+def test_a_week_is_rested_only_with_a_whole_day_of_rest_in_it() -> None:
+    week = s.week_window(date(2026, 11, 23), "UTC")  # Monday 23 to Monday 30 November
+
+    def rested(*rests: tuple[datetime, datetime]) -> bool:
+        return s.rested_week(week, rests)
+
+    assert timedelta(days=1) == s.REST_WEEK_MIN
+    # /pause then /resume seconds later: no rest week
+    assert not rested((utc(2026, 11, 25, 9), utc(2026, 11, 25, 9, 0) + timedelta(seconds=20)))
+    # only the part inside the week counts: a long rest ending 23 h 59 into it is not enough
+    assert not rested((utc(2026, 11, 1), utc(2026, 11, 23, 23, 59)))
+    assert rested((utc(2026, 11, 1), utc(2026, 11, 24)))
+    assert not rested((utc(2026, 11, 29, 0, 1), utc(2026, 12, 20)))
+    assert rested((utc(2026, 11, 29), utc(2026, 12, 20)))
+    # half-open: a rest ending as the week starts, or starting as it ends, is not in it
+    assert s.rest_within(week, [(utc(2026, 11, 1), utc(2026, 11, 23))]) == timedelta(0)
+    assert s.rest_within(week, [(utc(2026, 11, 30), utc(2026, 12, 5))]) == timedelta(0)
+    # separate rests add up; overlapping ones count their overlap once
+    assert rested(
+        (utc(2026, 11, 24), utc(2026, 11, 24, 12)), (utc(2026, 11, 26), utc(2026, 11, 26, 12))
+    )
+    overlapping = [
+        (utc(2026, 11, 24), utc(2026, 11, 24, 12)),
+        (utc(2026, 11, 24, 6), utc(2026, 11, 24, 18)),
+    ]
+    assert s.rest_within(week, overlapping) == timedelta(hours=18)
+    assert not s.rested_week(week, overlapping)
 
 
 # --- knee trend ------------------------------------------------------------------------------

@@ -210,6 +210,28 @@ async def test_a_holiday_week_neither_counts_nor_breaks_the_streak(
     assert (await gathered(sessions, NOW, "last")).streak == 2
 
 
+@pytest.mark.parametrize(
+    ("rest", "streak"),
+    [
+        (timedelta(seconds=30), 1),  # /pause then /resume straight away: the week is missed
+        (timedelta(hours=23, minutes=59), 1),
+        (timedelta(days=1), 2),  # a whole day of rest: skipped, the streak runs on past it
+    ],
+)
+async def test_only_a_whole_day_of_rest_excuses_a_missed_week(
+    sessions: SessionFactory, rest: timedelta, streak: int
+) -> None:
+    await make_user(sessions, "UTC")
+    paused = utc(2026, 11, 11, 9)  # Wednesday of monday_back(2), in which nothing was walked
+    await add(
+        sessions,
+        *three_walks(1, monday_back(1)),
+        *three_walks(1, monday_back(3)),
+        RestPeriod(user_id=1, starts_at=paused, ends_at=paused + rest, created_at=paused),
+    )
+    assert (await gathered(sessions, NOW, "last")).streak == streak
+
+
 async def test_without_the_holiday_the_short_week_breaks_it(sessions: SessionFactory) -> None:
     await make_user(sessions, "UTC")
     await add(sessions, *three_walks(1, monday_back(1)), *three_walks(1, monday_back(3)))

@@ -8,8 +8,10 @@ so a week holding a clock change is 167 or 169 hours long, and a zone far from U
 (Pacific/Kiritimati +14, Pacific/Pago_Pago -11) has weeks that start on a Sunday or a Monday
 in UTC. A walk belongs to the local day and week its `started_at` falls in.
 
-Streak rule: weeks in a row meeting the weekly target. A week that overlaps a rest period
-(holiday, /pause) and falls short is skipped: neither counted nor breaking. A rest week in which
+Streak rule: weeks in a row meeting the weekly target. A week that falls short but has rest
+periods (holiday, /pause) covering at least a whole day of it (REST_WEEK_MIN, summed over the
+rests, only the part inside the week) is skipped: neither counted nor breaking. A shorter rest,
+such as a /pause ended again a few minutes later, does not excuse the week. A rest week in which
 the target was met anyway counts, since the walks were done. The current week, while it is not
 over, never breaks the streak: it adds to it once the target is met.
 """
@@ -35,6 +37,9 @@ TREND_WEEKS = 12  # the small trend chart, and the first window the streak looks
 KNEE_BASELINE_WEEKS = 4  # the knee trend compares this week with the average of the 4 before
 KNEE_CHANGE = 0.5  # an average moving less than this is "steady"
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
+# A week short of its target is excused only by at least this much rest inside it: otherwise
+# /pause then /resume seconds later would turn any missed week into a rest week.
+REST_WEEK_MIN = timedelta(days=1)
 
 
 # --- week windows ----------------------------------------------------------------------------
@@ -168,8 +173,27 @@ def per_day(rows: Iterable[WalkRow], window: WeekWindow, zone: str) -> list[DayP
 # --- streak ----------------------------------------------------------------------------------
 
 
-def overlaps_rest(window: WeekWindow, rests: Iterable[tuple[datetime, datetime]]) -> bool:
-    return any(start < window.end and end > window.start for start, end in rests)
+def rest_within(window: WeekWindow, rests: Iterable[tuple[datetime, datetime]]) -> timedelta:
+    """How much of the week the rest periods [start, end) cover, each clipped to the week.
+    Rests that overlap each other are counted once, so two overlapping pauses of half a day
+    do not add up to a whole one."""
+    parts = sorted(
+        (max(start, window.start), min(end, window.end))
+        for start, end in rests
+        if start < window.end and end > window.start
+    )
+    covered, reach = timedelta(0), window.start
+    for start, end in parts:
+        start = max(start, reach)
+        if end > start:
+            covered += end - start
+            reach = end
+    return covered
+
+
+def rested_week(window: WeekWindow, rests: Iterable[tuple[datetime, datetime]]) -> bool:
+    """Enough rest in the week to excuse it from the streak (see the module docstring)."""
+    return rest_within(window, rests) >= REST_WEEK_MIN
 
 
 def week_state(walks: int, target: int, *, rested: bool, in_progress: bool) -> WeekState:

@@ -189,7 +189,7 @@ async def _states(
         domain.week_state(
             t.walks,
             target,
-            rested=domain.overlaps_rest(w, rests),
+            rested=domain.rested_week(w, rests),
             in_progress=now < w.end,
         )
         for w, t in zip(reversed(windows), reversed(totals), strict=True)
