@@ -322,15 +322,15 @@ async def test_a_restart_in_the_middle_of_a_fan_out_neither_loses_nor_duplicates
     assert max(per_chat.values()) == 1
     engine = create_engine(sync_url(database_url))
 
-    def count(sql: str) -> int:
+    def scalar(sql: str) -> int:
         with engine.connect() as connection:
             return int(connection.execute(text(sql), {"now": clock.now()}).scalar_one())
 
     try:
-        assert count("SELECT count(*) FROM users WHERE next_nudge_at <= :now") == 0
+        assert scalar("SELECT count(*) FROM users WHERE next_nudge_at <= :now") == 0
         # Every in-flight mark the claims wrote was cleared by a result: none lost on the way.
         deadline = monotonic() + 5
-        while (marks := count("SELECT count(*) FROM failed_deliveries")) != 0:
+        while (marks := scalar("SELECT count(*) FROM failed_deliveries")) != 0:
             assert monotonic() < deadline, f"{marks} messages still marked in flight"
             await asyncio.sleep(0.1)
     finally:
