@@ -69,10 +69,12 @@ async def send(
 
 
 def fast(**overrides: Any) -> ChatRateLimiter:
-    """Production shape about five times faster: a burst of 3, then one per U per chat."""
+    """Production shape about five times faster: a burst of 3, then one per U per chat. The
+    overall limit is off unless a test sets it: most tests are about one chat's limits."""
     args: dict[str, Any] = {
         "private_max_rate": 3,
         "private_time_period": 3 * U,
+        "overall_max_rate": 0,
         "retry_margin": 0.0,
         "max_retries": 3,
     }
@@ -169,13 +171,17 @@ async def test_groups_get_the_group_limit() -> None:
         assert times[2] == pytest.approx(3 * U, abs=U / 2)
 
 
-async def test_overall_limit_spans_chats() -> None:
-    limiter = fast(overall_max_rate=3, overall_time_period=3 * U)
+async def test_overall_limit_spans_chats_and_holds_in_any_window() -> None:
+    """At most 3 in any 3U, across chats: a burst of 2 at once, then (3 - 2) per 3U, so no
+    window of 3U holds four. (A bucket of the whole rate would let 3 go at once and 3 more
+    within the same 3U.)"""
+    limiter = fast(overall_max_rate=3, overall_time_period=3 * U, overall_burst=2)
     callback = Recorder()
     await asyncio.gather(*(send(limiter, callback, 1000 + n) for n in range(5)))
     times = sorted(t for _, t in callback.sent)
-    assert max(times[:3]) < AT_ONCE
-    assert times[4] == pytest.approx(2 * U, abs=U / 2)
+    assert max(times[:2]) < AT_ONCE
+    assert times[2] == pytest.approx(3 * U, abs=U / 2)
+    assert all(later - earlier > 2.5 * U for earlier, later in zip(times, times[3:], strict=False))
 
 
 @pytest.mark.parametrize("marked", [True, False])
@@ -183,7 +189,7 @@ async def test_cues_go_before_a_queued_fan_out(marked: bool) -> None:
     """Twenty background sends (the dispatcher's) queue for an overall budget of 2 per U. Six
     cues for other chats arrive while they wait: marked as background, the fan-out lets all six
     through first; unmarked (the control), they mix with the queue as aiolimiter wakes it."""
-    limiter = fast(overall_max_rate=2, overall_time_period=U)
+    limiter = fast(overall_max_rate=4, overall_time_period=U, overall_burst=2)
     recorder = Recorder()
     cues = [A + n for n in range(6)]
 
