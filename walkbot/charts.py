@@ -62,8 +62,9 @@ def _draw(data: WeekReportData) -> bytes:
     top.set_ylim(0, max([5.0, *minutes]) * 1.2)
     top.spines[["top"]].set_visible(False)
     head = "This week so far" if data.which == "this" else "Last week"
+    target = max(data.target, 1)
     top.set_title(
-        f"{head}: {data.totals.walks} of {max(data.target, 1)} walks",
+        f"{head}: {data.totals.walks} of {target} walk{'' if target == 1 else 's'}",
         fontsize=11,
         color=TEXT,
         loc="left",
