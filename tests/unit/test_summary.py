@@ -3,6 +3,7 @@ rule with rest weeks, the knee-pain wording and the message text."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -260,6 +261,10 @@ def test_stats_text() -> None:
     assert "🏆 Best week: Mon 16 Nov, 9 min backward in 3 walks" in lines
     assert "  Tue 24 Nov: level 3 → 4 (stepped up)" in lines
     assert "  Sun 15 Nov: 288 m backward" in lines
+    assert not any("/export" in line for line in lines)
+    more = s.stats_text(replace(data, earlier_moves=True, earlier_tests=True)).splitlines()
+    assert "  Latest 1 changes (/export has them all):" in more
+    assert "⏱ Six-minute tests (latest 1; /export has them all):" in more
 
 
 def test_best_week_prefers_backward_time_then_walks_then_the_later_week() -> None:

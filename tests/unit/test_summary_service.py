@@ -15,7 +15,7 @@ from tests.people import add_onboarded_person
 from walkbot.domain import summary as domain
 from walkbot.services import summaries
 from walkbot.store.db import SessionFactory, transaction
-from walkbot.store.models import RestPeriod, User, Walk
+from walkbot.store.models import LevelChange, RestPeriod, User, Walk
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -333,3 +333,35 @@ async def test_stats_for_someone_without_walks(sessions: SessionFactory) -> None
     async with transaction(sessions) as session:
         stats = await summaries.all_time_stats(session, user=user, now=NOW)
     assert stats.data.best is None and stats.text.startswith("No walks yet")
+
+
+async def test_stats_say_when_they_show_only_the_latest_level_changes(
+    sessions: SessionFactory,
+) -> None:
+    await make_user(sessions, "UTC")
+
+    async def add_changes(days: range) -> summaries.AllTimeStats:
+        async with transaction(sessions) as session:
+            for day in days:
+                back = day % 2  # back and forth between levels 1 and 2, one change a day
+                session.add(
+                    LevelChange(
+                        user_id=1,
+                        changed_at=NOW - timedelta(days=40 - day),
+                        from_level=1 + back,
+                        to_level=2 - back,
+                        reason="chose_back",
+                    )
+                )
+        user = await load_user(sessions)
+        async with transaction(sessions) as session:
+            return await summaries.all_time_stats(session, user=user, now=NOW)
+
+    cap = summaries.STATS_LEVEL_MOVES
+    all_shown = await add_changes(range(cap))
+    assert len(all_shown.data.level_moves) == cap
+    assert "/export has them all" not in all_shown.text
+    one_more = await add_changes(range(cap, cap + 1))
+    assert len(one_more.data.level_moves) == cap
+    assert one_more.data.level_moves[-1].changed_at == NOW - timedelta(days=40 - cap)
+    assert f"Latest {cap} changes (/export has them all):" in one_more.text

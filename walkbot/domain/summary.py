@@ -376,6 +376,9 @@ class StatsData:
     level_moves: list[LevelMove]
     tests: list[TestResult]
     units: str = "km"
+    # More level changes or tests exist than the lists hold: the text says these are the latest.
+    earlier_moves: bool = False
+    earlier_tests: bool = False
 
 
 def stats_text(data: StatsData) -> str:
@@ -399,11 +402,14 @@ def stats_text(data: StatsData) -> str:
                 f"in {b.totals.walks} walk{'s' if b.totals.walks != 1 else ''}"
             )
     lines.append(f"📈 Level now: {data.level}")
+    if data.earlier_moves:
+        lines.append(f"  Latest {len(data.level_moves)} changes (/export has them all):")
     for move in data.level_moves:
         when = _day_label(local_date(move.changed_at, data.zone))
         lines.append(f"  {when}: level {_move_words(move)}")
     if data.tests:
-        lines.append("⏱ Six-minute tests:")
+        latest = f" (latest {len(data.tests)}; /export has them all)" if data.earlier_tests else ""
+        lines.append(f"⏱ Six-minute tests{latest}:")
         for test in data.tests:
             when = _day_label(local_date(test.when, data.zone))
             lines.append(f"  {when}: {format_distance(test.metres, data.units)} {test.direction}")

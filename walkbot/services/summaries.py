@@ -346,14 +346,19 @@ async def all_time_stats(session: AsyncSession, *, user: User, now: datetime) ->
     totals = await all_time_totals(session, user_id=user_id)
     first = await first_walk_at(session, user_id=user_id) if totals.walks else None
     best = await best_week(session, user=user, first=first, now=now) if first else None
+    # One more than shown, to know whether to say these are only the latest.
+    moves = await level_moves(session, user_id=user_id, latest=STATS_LEVEL_MOVES + 1)
+    tests = await done_tests(session, user_id=user_id, latest=STATS_TESTS + 1)
     data = domain.StatsData(
         zone=zone_of(user),
         totals=totals,
         first_walk=first,
         best=best,
         level=user.level,
-        level_moves=await level_moves(session, user_id=user_id, latest=STATS_LEVEL_MOVES),
-        tests=await done_tests(session, user_id=user_id, latest=STATS_TESTS),
+        level_moves=moves[-STATS_LEVEL_MOVES:],
+        tests=tests[-STATS_TESTS:],
         units=user.units,
+        earlier_moves=len(moves) > STATS_LEVEL_MOVES,
+        earlier_tests=len(tests) > STATS_TESTS,
     )
     return AllTimeStats(domain.stats_text(data), data)
