@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from time import monotonic
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -42,3 +43,17 @@ async def row_when(
         assert monotonic() < deadline, f"{table} row for {owner_id} never got there: {row}"
         await asyncio.sleep(0.1)
     return row
+
+
+async def no_jobs_left(job_queue: Any, prefix: str, *, timeout: float = 5.0) -> None:
+    """Waits until no job whose name starts with `prefix` is scheduled. The bot removes a
+    walk's or test's jobs right after committing its row (the row is the truth), so a test that
+    has just seen the row change must not expect the jobs gone in the same instant."""
+    deadline = monotonic() + timeout
+
+    def left() -> list[str]:
+        return [j.name for j in job_queue.jobs() if j.name and j.name.startswith(prefix)]
+
+    while names := left():
+        assert monotonic() < deadline, f"jobs still scheduled: {names}"
+        await asyncio.sleep(0.05)

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tests.e2e.rows import row_when
+from tests.e2e.rows import no_jobs_left, row_when
 from tests.e2e.test_walks import start_walk
 from tests.people import onboarded_chat
 from walkbot.bot import texts
@@ -39,7 +39,7 @@ async def test_blocked_as_the_effort_question_goes_out(
     assert walk["rating_step"] is None  # no question left open for a reply that cannot come
     assert bot.app is not None and bot.app.job_queue is not None
     reminder = cues.reminder_job_name(int(str(walk["id"])))
-    assert bot.app.job_queue.get_jobs_by_name(reminder) == ()  # and no reminder later
+    await no_jobs_left(bot.app.job_queue, reminder)  # and no reminder later
 
 
 async def test_a_reply_refused_with_403_marks_them_blocked_without_an_apology(
@@ -67,5 +67,5 @@ async def test_told_of_a_block_mid_walk_the_walk_ends_without_another_send(
     assert is_inactive(await row_when(database_url, "users", alice.id, is_inactive))
     assert bot.app is not None and bot.app.job_queue is not None
     prefix = f"walk:{walk['id']}:cue:"
-    assert not [j for j in bot.app.job_queue.jobs() if j.name and j.name.startswith(prefix)]
+    await no_jobs_left(bot.app.job_queue, prefix)
     assert len(api.calls_to("sendMessage")) == sends  # no cue tried against the block

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.rows import latest_row, row_when
+from tests.e2e.rows import latest_row, no_jobs_left, row_when
 from tests.people import onboarded_chat
 from walkbot.clock import SystemClock
 from walkbot.domain.sixmin import PHRASES
@@ -219,7 +219,7 @@ async def test_told_of_a_block_mid_test_the_test_ends_without_another_phrase(
     )
     assert (test["status"], bool(test["stopped_early"]), test["step"]) == ("stopped", True, None)
     assert running.app is not None and running.app.job_queue is not None
-    assert not [j for j in running.app.job_queue.jobs() if j.name and j.name.startswith("sixmin:")]
+    await no_jobs_left(running.app.job_queue, "sixmin:")
     assert len(api.calls_to("sendMessage")) == sends
 
 
