@@ -44,7 +44,8 @@ async def test_full_onboarding_stores_every_answer(sessions: SessionFactory) -> 
     assert (await _answer(sessions, "tz", flow.Text("europe/london"))).ask == "days"
     redraw = await _answer(sessions, "days", flow.Button("6"))
     assert redraw.redraw and redraw.ask == "days"
-    assert (await _answer(sessions, "days", flow.Button("ok"))).ask == "time"
+    days = await _answer(sessions, "days", flow.Button("ok"))
+    assert (days.ask, days.chosen) == ("time", "Mon, Wed, Fri, Sun")
     assert (await _answer(sessions, "time", flow.Text("7.30am"))).ask == "units"
     done = await _answer(sessions, "units", flow.Button("mi"))
     assert done.onboarding_done and done.ask is None

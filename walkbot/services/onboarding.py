@@ -314,10 +314,17 @@ def _apply_zone(user: User, given: Answer, now: datetime) -> Outcome:
     return Outcome(accepted=True, chosen=timezones.describe_zone(zone, now))
 
 
+def _days_chosen(mask: int) -> str:
+    """ "Mon, Wed, Fri" or "Every day": a capital for the first word only (str.capitalize
+    lowered the rest, "Mon, wed, fri")."""
+    days = describe_days(mask)
+    return days[:1].upper() + days[1:]
+
+
 def _apply_days(user: User, given: Answer, _now: datetime) -> Outcome:
     if isinstance(given, Button):
         if given.value == "ok":
-            return Outcome(accepted=True, chosen=describe_days(user.reminder_days).capitalize())
+            return Outcome(accepted=True, chosen=_days_chosen(user.reminder_days))
         day = steps.parse_day_index(given.value)
         if day is None:
             return Outcome(accepted=False, ask="days", notice="Please tap the days you'd like.")
@@ -327,7 +334,7 @@ def _apply_days(user: User, given: Answer, _now: datetime) -> Outcome:
         days = steps.parse_day_list(given.text)
         if days is not None:
             user.reminder_days = days_to_mask(days)
-            return Outcome(accepted=True, chosen=describe_days(user.reminder_days).capitalize())
+            return Outcome(accepted=True, chosen=_days_chosen(user.reminder_days))
     return Outcome(
         accepted=False,
         ask="days",
