@@ -3,9 +3,12 @@ decisions (late, walked, resting), snooze once, not today, pause/resume, 403, se
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.people import add_onboarded_person
 from walkbot.domain.nudges import PauseUntil, parse_pause
@@ -41,6 +44,15 @@ async def seed(
             reminder_time=time(8, 0),
             scheduled=True,
         )
+
+
+@asynccontextmanager
+async def alice_in(sessions: SessionFactory) -> AsyncIterator[tuple[AsyncSession, User]]:
+    """One transaction with Alice's row loaded, as most of these tests act as her."""
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=ALICE)
+        assert user is not None
+        yield session, user
 
 
 async def row(sessions: SessionFactory, user_id: int = ALICE) -> User:
@@ -122,9 +134,7 @@ async def test_snooze_comes_back_once_without_a_snooze_button(sessions: SessionF
     await seed(sessions)
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         assert await service.snooze(session, user=user, now=tap, day=date(2026, 1, 4)) == (
             "stale",
             None,
@@ -151,25 +161,19 @@ async def test_a_second_snooze_the_same_day_is_refused_after_the_first_came_back
     await seed(sessions, days=frozenset(range(7)))
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         assert (await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
             "snoozed"
         )
     assert len((await claim(sessions, tap + timedelta(minutes=30))).send) == 1
     later = tap + timedelta(minutes=35)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         outcome, _ = await service.snooze(session, user=user, now=later, day=date(2026, 1, 5))
         assert outcome == "already"
     assert (await claim(sessions, later + timedelta(minutes=30))).rows == 0
     tuesday = MONDAY_8 + timedelta(days=1)
     assert len((await claim(sessions, tuesday)).send) == 1
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         outcome, _ = await service.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
         assert outcome == "snoozed"
 
@@ -182,9 +186,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     await seed(sessions, days=frozenset(range(7)))
 
     async def change_time(now: datetime, hour: int) -> datetime | None:
-        async with transaction(sessions) as session:
-            user = await get_user(session, telegram_id=ALICE)
-            assert user is not None
+        async with alice_in(sessions) as (session, user):
             user.reminder_time = time(hour, 0)
             await service.reschedule(session, user=user, now=now)
             return user.next_nudge_at
@@ -194,9 +196,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     assert len((await claim(sessions, monday_9)).send) == 1
     assert await change_time(monday_9 + timedelta(minutes=5), 10) == monday_10 + timedelta(days=1)
     tuesday_10 = monday_10 + timedelta(days=1)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         accepted, following = await service.not_today(
             session, user=user, now=tuesday_10 - timedelta(hours=3), day=date(2026, 1, 6)
         )
@@ -211,9 +211,7 @@ async def test_moving_the_summary_slot_later_does_not_report_a_week_twice(
     await seed(sessions, days=frozenset())
     sunday = datetime(2026, 1, 11, 18, tzinfo=UTC)
     assert len((await claim(sessions, sunday)).send) == 1
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         user.summary_time = time(20, 0)
         await service.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
         assert user.next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
@@ -228,9 +226,7 @@ async def test_not_today_drops_a_pending_snooze(sessions: SessionFactory) -> Non
     await seed(sessions, days=frozenset(range(7)))
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=1)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
         accepted, following = await service.not_today(
             session, user=user, now=tap, day=date(2026, 1, 5)
@@ -246,9 +242,7 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
     now = MONDAY_8 + timedelta(hours=2)  # Monday 10:00
     request = parse_pause("7", now=now, zone=LONDON)
     assert isinstance(request, PauseUntil)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         await service.pause(session, user=user, now=now, until=request)
         assert user.next_nudge_at == datetime(2026, 1, 12, 8, tzinfo=UTC)  # next Monday
         longer = parse_pause("2026-01-20", now=now, zone=LONDON)
@@ -260,9 +254,7 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
             (now, datetime(2026, 1, 20, tzinfo=UTC))
         ]
     later = now + timedelta(days=1)  # Tuesday 10:00
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         assert await service.resume(session, user=user, now=later)
         assert not await service.resume(session, user=user, now=later)
         assert user.next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
@@ -292,9 +284,7 @@ async def test_summary_week_and_advance(sessions: SessionFactory) -> None:
     claimed = await claim(sessions, sunday + timedelta(seconds=2))
     assert [(o.kind, o.week) for o in claimed.send] == [("summary", "this")]
     assert (await row(sessions)).next_summary_at == sunday + timedelta(days=7)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         user.summary_day = MON
         await service.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
     # Monday 12 January would report the week just reported on Sunday: the slot after it does.
@@ -401,9 +391,7 @@ async def test_batches_are_bounded_and_unscheduled_rows_get_instants(
 ) -> None:
     for n in range(5):
         await seed(sessions, ALICE + n)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (session, user):
         user.next_nudge_at = user.next_summary_at = None  # as if set up before reminders
     first = await claim(sessions, MONDAY_8, limit=2)
     assert len(first.send) == 2  # the claim itself never sweeps: ALICE is not among them
@@ -443,9 +431,7 @@ async def test_a_row_with_an_unknown_zone_does_not_stop_the_dispatcher(
 ) -> None:
     await seed(sessions)
     await seed(sessions, ALICE + 1)
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
+    async with alice_in(sessions) as (_session, user):
         user.timezone = "Mars/Olympus_Mons"  # say, removed from tzdata since it was chosen
         user.next_summary_at = MONDAY_8
     claimed = await claim(sessions, MONDAY_8)
