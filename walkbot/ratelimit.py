@@ -23,8 +23,7 @@ Here:
   cannot tell what it was about (PTB's behaviour);
 - requests without a chat_id (answerCallbackQuery, setMyCommands, ...) are not limited;
 - per-chat state is pruned when it grows: a fan-out to 10,000 chats leaves only the chats
-  that are still busy or held.
-
+  that are still busy or held;
 - background sends (the dispatcher's nudges and summaries, marked with `background()`) take
   the overall budget only when no other message is waiting for it: walk cues and replies to
   people go first, and a fan-out fills the gaps.
