@@ -3,7 +3,8 @@ database (onboarding has its own tests), so every test seeds them the same way."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,11 +13,22 @@ from walkbot.clock import SystemClock
 from walkbot.domain.profile import days_to_mask
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.services.dispatch import reschedule
-from walkbot.services.users import Person, create_user
+from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import User
 
 LONDON = "Europe/London"
+
+
+@asynccontextmanager
+async def person_in(
+    sessions: SessionFactory, telegram_id: int
+) -> AsyncIterator[tuple[AsyncSession, User]]:
+    """One transaction with a seeded person's row loaded, for tests that act as them."""
+    async with transaction(sessions) as session:
+        user = await get_user(session, telegram_id=telegram_id)
+        assert user is not None
+        yield session, user
 
 
 async def add_onboarded_person(

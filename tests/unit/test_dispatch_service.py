@@ -3,14 +3,13 @@ decisions (late, walked, resting), snooze once, not today, pause/resume, 403, se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.people import add_onboarded_person
+from tests.people import add_onboarded_person, person_in
 from walkbot.domain.nudges import PauseUntil, parse_pause
 from walkbot.services import dispatch as service
 from walkbot.services import onboarding as flow
@@ -46,13 +45,9 @@ async def seed(
         )
 
 
-@asynccontextmanager
-async def alice_in(sessions: SessionFactory) -> AsyncIterator[tuple[AsyncSession, User]]:
+def alice_in(sessions: SessionFactory) -> AbstractAsyncContextManager[tuple[AsyncSession, User]]:
     """One transaction with Alice's row loaded, as most of these tests act as her."""
-    async with transaction(sessions) as session:
-        user = await get_user(session, telegram_id=ALICE)
-        assert user is not None
-        yield session, user
+    return person_in(sessions, ALICE)
 
 
 async def row(sessions: SessionFactory, user_id: int = ALICE) -> User:

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.people import add_onboarded_person
+from tests.people import add_onboarded_person, person_in
 from walkbot.domain import programme as domain
 from walkbot.domain.screening import QUESTION_KEYS
 from walkbot.domain.walks import WalkPlan
@@ -34,13 +33,9 @@ async def people(sessions: SessionFactory) -> None:
             await add_onboarded_person(session, telegram_id, name, now=T0, screening=ALL_NO)
 
 
-@asynccontextmanager
-async def alice_in(sessions: SessionFactory) -> AsyncIterator[tuple[AsyncSession, User]]:
+def alice_in(sessions: SessionFactory) -> AbstractAsyncContextManager[tuple[AsyncSession, User]]:
     """One transaction with Alice's row loaded, as most of these tests act as her."""
-    async with transaction(sessions) as session:
-        alice = await get_user(session, telegram_id=ALICE)
-        assert alice is not None
-        yield session, alice
+    return person_in(sessions, ALICE)
 
 
 async def user_row(sessions: SessionFactory, telegram_id: int = ALICE) -> User:
