@@ -119,8 +119,8 @@ def forget_updates(database_url: str) -> None:
 async def idle_tick_ms(database_url: str, times: int = 5) -> float:
     """Median wall time of one dispatch tick that finds nothing due (the documented entry point
     walkbot.scheduling.dispatch.dispatch_once, in this process; no message is sent)."""
-    from walkbot.bot.runtime import Runtime
     from walkbot.clock import SystemClock
+    from walkbot.runtime import Runtime
     from walkbot.scheduling.dispatch import dispatch_once
     from walkbot.settings import Settings
     from walkbot.store.db import create_engine as create_async_engine

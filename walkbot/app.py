@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import cast
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from walkbot.bot import handlers
 from walkbot.bot.ordering import PerChatUpdateProcessor
-from walkbot.bot.runtime import RUNTIME_KEY, Runtime, runtime_of_app
 from walkbot.clock import Clock, SystemClock
+from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_runtime
 from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
+from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, sixmin
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
-
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 PRIVATE_COMMANDS = [
     BotCommand("walk", "Start today's backward-walking session"),
@@ -43,13 +42,13 @@ PRIVATE_COMMANDS = [
 GROUP_COMMANDS = [BotCommand("help", "What walkbot does")]
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyApplication:
+def build_application(settings: Settings, *, clock: Clock | None = None) -> WalkbotApp:
     engine = create_engine(settings.database_url)
     runtime = Runtime(
         settings=settings, sessions=session_factory(engine), clock=clock or SystemClock()
     )
 
-    async def post_init(app: AnyApplication) -> None:
+    async def post_init(app: WalkbotApp) -> None:
         await app.bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
         await app.bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
         if app.job_queue is not None:
@@ -60,11 +59,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
 
-    async def post_shutdown(app: AnyApplication) -> None:
+    async def post_shutdown(app: WalkbotApp) -> None:
         await engine.dispose()
 
     builder = (
         ApplicationBuilder()
+        .context_types(context_types())
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .post_init(post_init)
@@ -75,13 +75,14 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> AnyA
     if settings.rate_limit:
         # About 1/s per private chat; a 429 holds only its chat, then is retried.
         builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
-    app = builder.build()
-    app.bot_data[RUNTIME_KEY] = runtime
+    # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
+    app = cast(WalkbotApp, builder.build())
+    install_runtime(app, runtime)
     handlers.register(app)
     return app
 
 
-async def _prune(context: Any) -> None:
-    rt = runtime_of_app(context.application)
+async def _prune(context: WalkbotContext) -> None:
+    rt = context.runtime
     async with rt.transaction() as session:
         await prune_updates(session, now=rt.clock.now())

@@ -14,8 +14,8 @@ import pytest
 
 from tests.people import LONDON, people_due_a_reminder
 from walkbot.app import build_application
-from walkbot.bot.runtime import runtime_of_app
 from walkbot.clock import SystemClock
+from walkbot.context import runtime_of
 from walkbot.sandbox import FakeBotApi
 from walkbot.scheduling.dispatch import dispatch_once
 from walkbot.services import dispatch as service
@@ -66,7 +66,7 @@ async def test_two_dispatchers_send_each_nudge_exactly_once(
         await app.initialize()
     try:
         stats = await asyncio.gather(
-            *(dispatch_once(app.bot, runtime_of_app(app), limit=10, rate=500) for app in apps)
+            *(dispatch_once(app.bot, runtime_of(app), limit=10, rate=500) for app in apps)
         )
     finally:
         for app in apps:

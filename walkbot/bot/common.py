@@ -11,7 +11,7 @@ from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from walkbot.bot import texts
-from walkbot.bot.runtime import Context, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import presence
 from walkbot.services.updates import record_update
 from walkbot.services.users import mark_blocked
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def drop_duplicates(update: Update, context: Context) -> None:
     """Telegram may deliver an update twice; the first one recorded is the only one handled."""
-    rt = runtime_of(context)
+    rt = context.runtime
     try:
         async with rt.transaction() as session:
             await record_update(session, update_id=update.update_id, now=rt.clock.now())
@@ -102,7 +102,7 @@ async def _blocked(update: Update, context: Context) -> None:
         log.info("Telegram refused a message to chat %s: %s", chat and chat.id, context.error)
         return
     log.info("chat %s has blocked the bot", chat.id)
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         await mark_blocked(session, telegram_id=chat.id, now=rt.clock.now())
 

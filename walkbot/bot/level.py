@@ -6,8 +6,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts
+from walkbot.bot.people import person_of
 from walkbot.bot.replies import callback_fields, joined, mark_answered, number_field
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.domain import programme as domain
 from walkbot.domain.walks import PAIN_LIMIT
 from walkbot.services import programme as service
@@ -42,7 +43,7 @@ async def level_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    async with runtime_of(context).transaction() as session:
+    async with context.runtime.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         view = None
         if user is not None and user.onboarding_step is None:
@@ -58,7 +59,7 @@ async def level_choice(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     choice, shown = callback_fields(query.data, 2)
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         level, expected = None, number_field(shown)
@@ -93,7 +94,7 @@ async def knee_answer(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     walk_id, score = (number_field(field) for field in callback_fields(query.data, 2))
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         answer = None

@@ -7,8 +7,9 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walks
+from walkbot.bot.people import person_of
 from walkbot.bot.replies import callback_fields, mark_answered
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.domain import nudges as domain
 from walkbot.services import pauses as service
 
@@ -65,7 +66,7 @@ async def tap(update: Update, context: Context) -> None:
     if day is None or action not in {"snooze", "skip"}:
         await query.answer(texts.STALE_BUTTON)
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     answer = service.snooze if action == "snooze" else service.not_today
     async with rt.transaction() as session:
         result = await answer(session, telegram_id=person.telegram_id, now=rt.clock.now(), day=day)
@@ -95,7 +96,7 @@ async def pause_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     argument = " ".join(context.args or [])
     async with rt.transaction() as session:
         result = await service.pause(
@@ -108,7 +109,7 @@ async def resume_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         result = await service.resume(session, telegram_id=person.telegram_id, now=rt.clock.now())
     await chat.send_message(_pause_reply(result))

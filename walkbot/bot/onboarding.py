@@ -7,9 +7,10 @@ from datetime import datetime
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import sixmin, texts, walks
+from walkbot.bot.people import person_of
 from walkbot.bot.questions import onboarding_summary, render, settings_view
 from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.services import onboarding as flow
 from walkbot.services.users import get_user, touch_user
 from walkbot.store.models import User
@@ -28,7 +29,7 @@ async def start(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         if user is not None:
@@ -52,7 +53,7 @@ async def consent(update: Update, context: Context) -> None:
         await query.answer()
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         member = await flow.join(session, person=person, now=rt.clock.now())
     await query.answer()
@@ -100,7 +101,7 @@ async def _answer(
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         reply = await flow.reply(
             session, telegram_id=person.telegram_id, step=step, given=given, now=rt.clock.now()
@@ -142,7 +143,7 @@ async def _follow_up(
     if query is not None and outcome.accepted and outcome.chosen:
         await mark_answered(query, outcome.chosen)
     prefix = _prefix(outcome, typed=query is None)
-    finished = _finished(user, outcome, prefix, runtime_of(context).clock.now())
+    finished = _finished(user, outcome, prefix, context.runtime.clock.now())
     if finished is not None:
         text, markup = finished
         await context.bot.send_message(chat_id, text, reply_markup=markup)

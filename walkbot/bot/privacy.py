@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts
+from walkbot.bot.people import person_of
 from walkbot.bot.replies import edit_text, query_message
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.services.privacy import export_user
 from walkbot.services.users import delete_user
 
@@ -22,7 +23,7 @@ async def export(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         data = await export_user(session, telegram_id=person.telegram_id, now=rt.clock.now())
     if data is None:
@@ -45,6 +46,6 @@ async def confirm_delete(update: Update, context: Context) -> None:
     if query.data != "deleteme:yes":
         await edit_text(message, texts.DELETE_KEPT)
         return
-    async with runtime_of(context).transaction() as session:
+    async with context.runtime.transaction() as session:
         existed = await delete_user(session, telegram_id=person.telegram_id)
     await edit_text(message, texts.DELETED if existed else texts.NOTHING_STORED)

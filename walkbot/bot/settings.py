@@ -6,9 +6,10 @@ from telegram import Update
 
 from walkbot.bot import texts
 from walkbot.bot.onboarding import ask
+from walkbot.bot.people import person_of
 from walkbot.bot.questions import settings_view
 from walkbot.bot.replies import edit_text, query_message
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.services import onboarding as flow
 
 
@@ -16,7 +17,7 @@ async def show(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await flow.open_settings(session, telegram_id=person.telegram_id, now=rt.clock.now())
     if user is None:
@@ -36,7 +37,7 @@ async def choose(update: Update, context: Context) -> None:
     if query is None or person is None or query.data is None:
         return
     step = query.data.removeprefix("set:")
-    rt = runtime_of(context)
+    rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
         tap = await flow.settings_tap(session, telegram_id=person.telegram_id, step=step, now=now)

@@ -8,6 +8,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import sixmin_views as views
 from walkbot.bot import texts
+from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
     callback_fields,
     edit_text,
@@ -16,7 +17,7 @@ from walkbot.bot.replies import (
     number_field,
     query_message,
 )
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
 from walkbot.scheduling import sixmin as jobs
@@ -35,7 +36,7 @@ async def sixmin_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         walk = await walk_service.open_walk(session, user_id=person.telegram_id)
@@ -77,7 +78,7 @@ async def button(update: Update, context: Context) -> None:
     if target == "new":
         await _choose(query, context, person.telegram_id, action)
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     now, request = rt.clock.now(), _read(target, action, value)
     async with rt.transaction() as session:
         tapped = await taps.tap(session, user_id=person.telegram_id, request=request, now=now)
@@ -112,7 +113,7 @@ async def _choose(query: CallbackQuery, context: Context, user_id: int, directio
     if direction not in domain.DIRECTIONS:
         await query.answer(texts.STALE_BUTTON)
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     way = domain.direction_of(direction)
     async with rt.transaction() as session:
         begun = await taps.begin(session, user_id=user_id, direction=way, now=rt.clock.now())
@@ -207,7 +208,7 @@ async def take_text(update: Update, context: Context) -> bool:
     person, message = person_of(update), update.effective_message
     if person is None or message is None or message.text is None:
         return False
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         test = await service.owed_text(session, user_id=person.telegram_id)
         if test is None or test.step is None:

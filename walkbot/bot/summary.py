@@ -10,7 +10,8 @@ from __future__ import annotations
 from telegram import Bot, Update
 
 from walkbot.bot import texts
-from walkbot.bot.runtime import Context, person_of, runtime_of
+from walkbot.bot.people import person_of
+from walkbot.context import WalkbotContext as Context
 from walkbot.delivery import Delivery, Result, send_message, send_photo
 from walkbot.domain.summary import CAPTION_LIMIT, Which
 from walkbot.services import summaries as service
@@ -43,7 +44,7 @@ async def summary_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         data = None
@@ -62,7 +63,7 @@ async def stats_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         stats = None

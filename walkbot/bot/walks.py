@@ -8,6 +8,7 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from walkbot.bot import texts, walk_views
+from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
     callback_fields,
     edit_text,
@@ -16,8 +17,8 @@ from walkbot.bot.replies import (
     number_field,
     query_message,
 )
-from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.bot.sixmin_views import stop_button
+from walkbot.context import WalkbotContext as Context
 from walkbot.domain import walks as domain
 from walkbot.scheduling import cues
 from walkbot.services import walks as service
@@ -30,7 +31,7 @@ async def walk_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     now = rt.clock.now()
     try:
         plan = domain.parse_custom_plan(" ".join(context.args)) if context.args else None
@@ -66,7 +67,7 @@ async def control(update: Update, context: Context) -> None:
         return
     walk_text, action = callback_fields(query.data, 2)
     walk_id = number_field(walk_text)
-    rt = runtime_of(context)
+    rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
         result = await service.control(
@@ -138,7 +139,7 @@ async def stop_command(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
         result = await service.stop_open(session, user_id=person.telegram_id, now=now)
@@ -156,7 +157,7 @@ async def rate(update: Update, context: Context) -> None:
         return
     walk_text, step, raw = callback_fields(query.data, 3)
     value = number_field(raw)
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         walk = await _walk(session, person.telegram_id, walk_text)
         skip_ok = raw == "skip" and step in {"pain", "note"}
@@ -206,7 +207,7 @@ async def take_note(update: Update, context: Context) -> bool:
     person, message = person_of(update), update.effective_message
     if person is None or message is None or message.text is None:
         return False
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         walk = await service.owed_rating(session, user_id=person.telegram_id)
         if walk is None or walk.rating_step != "note":
@@ -222,7 +223,7 @@ async def history(update: Update, context: Context) -> None:
     person, chat = person_of(update), update.effective_chat
     if person is None or chat is None:
         return
-    rt = runtime_of(context)
+    rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         text = (

@@ -11,10 +11,10 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.bot import walk_views
-from walkbot.bot.runtime import runtime_of_app
+from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.delivery import Result, send_message
 from walkbot.domain import walks as domain
-from walkbot.scheduling.jobs import AnyApplication, cancel_series, replace_once, replace_series
+from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
 from walkbot.services import users
 from walkbot.services import walks as service
 from walkbot.store.models import Walk
@@ -52,18 +52,18 @@ def cancel_cues(job_queue: JobQueue[Any], walk_id: int) -> None:
 def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> None:
     assert walk.id is not None
     assert walk.ended_at is not None
-    delay = runtime_of_app(job_queue.application).settings.rating_reminder_minutes
+    delay = runtime_of(job_queue.application).settings.rating_reminder_minutes
     when = max(now, walk.ended_at + timedelta(minutes=delay))
     replace_once(job_queue, _reminder_job, name=reminder_job_name(walk.id), data=walk.id, when=when)
 
 
-async def _cue_job(context: Any) -> None:
-    await fire_due_cue(context.application, context.job.data)
+async def _cue_job(context: WalkbotContext) -> None:
+    await fire_due_cue(context.application, row_id_of(context))
 
 
-async def fire_due_cue(app: AnyApplication, walk_id: int) -> None:
+async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     """Send what the late policy says is due now (at most one message), and record it."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
@@ -90,7 +90,7 @@ async def fire_due_cue(app: AnyApplication, walk_id: int) -> None:
         await end_for_blocked(app, walk_id)
 
 
-async def _send_finish(app: AnyApplication, walk: Walk, text: str, now: datetime) -> None:
+async def _send_finish(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None:
     delivery = await send_message(app.bot, walk.user_id, text)
     if delivery.result is Result.BLOCKED:
         await end_for_blocked(app, walk.id or 0)
@@ -99,7 +99,7 @@ async def _send_finish(app: AnyApplication, walk: Walk, text: str, now: datetime
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def send_effort_prompt(app: AnyApplication, walk: Walk, *, reminder: bool = False) -> bool:
+async def send_effort_prompt(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
     """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
     assert walk.id is not None
     text, markup = walk_views.effort_prompt(walk.id, reminder=reminder)
@@ -110,9 +110,9 @@ async def send_effort_prompt(app: AnyApplication, walk: Walk, *, reminder: bool 
     return True
 
 
-async def _blocked_while_rating(app: AnyApplication, walk_id: int) -> None:
+async def _blocked_while_rating(app: WalkbotApp, walk_id: int) -> None:
     """The walk is over but they blocked the bot: no questions open, no reminder, no nudges."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
         if walk is None:
@@ -125,9 +125,9 @@ async def _blocked_while_rating(app: AnyApplication, walk_id: int) -> None:
             job.schedule_removal()
 
 
-async def end_for_blocked(app: AnyApplication, walk_id: int) -> None:
+async def end_for_blocked(app: WalkbotApp, walk_id: int) -> None:
     """They blocked the bot: end the walk quietly and stop writing to them."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
@@ -140,9 +140,9 @@ async def end_for_blocked(app: AnyApplication, walk_id: int) -> None:
         cancel_cues(app.job_queue, walk_id)
 
 
-async def _reminder_job(context: Any) -> None:
-    app, walk_id = context.application, context.job.data
-    rt = runtime_of_app(app)
+async def _reminder_job(context: WalkbotContext) -> None:
+    app, walk_id = context.application, row_id_of(context)
+    rt = runtime_of(app)
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
         if walk is None or walk.rating_step != "effort" or walk.rating_reminded:
@@ -152,9 +152,9 @@ async def _reminder_job(context: Any) -> None:
     await send_effort_prompt(app, walk, reminder=True)
 
 
-async def restore(app: AnyApplication) -> None:
+async def restore(app: WalkbotApp) -> None:
     """At start-up: carry every walk on from where its timeline says it is."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
         active = await service.active_walks(session)

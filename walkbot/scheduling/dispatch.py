@@ -47,17 +47,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from telegram import Bot
 
 from walkbot.bot.knee import knee_check_message
 from walkbot.bot.nudges import nudge_markup
-from walkbot.bot.runtime import Runtime, runtime_of_app
 from walkbot.bot.summary import send_report
+from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.delivery import Delivery, Result, send_message
 from walkbot.ratelimit import background
-from walkbot.scheduling.jobs import AnyApplication
+from walkbot.runtime import Runtime
 from walkbot.services import dispatch as service
 from walkbot.services.summaries import gather_week, report_from
 from walkbot.store.models import User
@@ -106,12 +105,12 @@ class Pacer:
             await asyncio.sleep(slot - now)
 
 
-def start(app: AnyApplication) -> None:
+def start(app: WalkbotApp) -> None:
     """Register the one dispatch job (from post_init). Runs first right after start-up."""
     if app.job_queue is None:
         log.warning("no JobQueue: nudges and weekly summaries will not be sent")
         return
-    interval = runtime_of_app(app).settings.dispatch_interval_seconds
+    interval = runtime_of(app).settings.dispatch_interval_seconds
     for job in app.job_queue.get_jobs_by_name(JOB_NAME):
         job.schedule_removal()
     app.job_queue.run_repeating(
@@ -125,8 +124,8 @@ def start(app: AnyApplication) -> None:
     )
 
 
-async def _tick(context: Any) -> None:
-    app: AnyApplication = context.application
+async def _tick(context: WalkbotContext) -> None:
+    app: WalkbotApp = context.application
     if app.bot_data.get(_BUSY_KEY):
         return
     app.bot_data[_BUSY_KEY] = True
@@ -135,7 +134,7 @@ async def _tick(context: Any) -> None:
         sweep = swept is None or time.monotonic() - swept >= SWEEP_EVERY_S
         if sweep:
             app.bot_data[_SWEPT_KEY] = time.monotonic()
-        runtime = runtime_of_app(app)
+        runtime = runtime_of(app)
         await dispatch_once(app.bot, runtime, sweep=sweep, keep_going=lambda: app.running)
     finally:
         app.bot_data[_BUSY_KEY] = False

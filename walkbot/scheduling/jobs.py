@@ -12,10 +12,11 @@ from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
-from telegram.ext import Application, JobQueue
+from telegram.ext import JobQueue
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-JobCallback = Callable[[Any], Coroutine[Any, Any, None]]
+from walkbot.context import WalkbotContext
+
+JobCallback = Callable[[WalkbotContext], Coroutine[Any, Any, None]]
 JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True}
 
 
@@ -52,3 +53,10 @@ def replace_once(
     for job in job_queue.get_jobs_by_name(name):
         job.schedule_removal()
     job_queue.run_once(callback, when=when, name=name, data=data, job_kwargs=JOB_OPTIONS)
+
+
+def row_id_of(context: WalkbotContext) -> int:
+    """The row a dated job is about (its `data`, set by replace_series and replace_once)."""
+    job = context.job
+    assert job is not None and isinstance(job.data, int), "a walkbot job always carries a row id"
+    return job.data

@@ -6,15 +6,14 @@ reminders come back from now on."""
 
 from __future__ import annotations
 
-from walkbot.bot.runtime import runtime_of_app
+from walkbot.context import WalkbotApp, runtime_of
 from walkbot.scheduling import cues
 from walkbot.scheduling import sixmin as sixmin_jobs
-from walkbot.scheduling.jobs import AnyApplication
 from walkbot.services import sixmin, users, walks
 
 
-async def block_changed(app: AnyApplication, *, telegram_id: int, blocked: bool) -> None:
-    rt = runtime_of_app(app)
+async def block_changed(app: WalkbotApp, *, telegram_id: int, blocked: bool) -> None:
+    rt = runtime_of(app)
     async with rt.transaction() as session:
         await users.set_blocked(
             session, telegram_id=telegram_id, blocked=blocked, now=rt.clock.now()

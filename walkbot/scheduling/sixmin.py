@@ -11,10 +11,10 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.bot import sixmin_views as views
-from walkbot.bot.runtime import runtime_of_app
+from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.delivery import Result, send_message
 from walkbot.domain import sixmin as domain
-from walkbot.scheduling.jobs import AnyApplication, cancel_series, replace_series
+from walkbot.scheduling.jobs import cancel_series, replace_series, row_id_of
 from walkbot.services import sixmin as service
 from walkbot.services import users
 from walkbot.store.models import SixMinuteTest, User
@@ -30,8 +30,8 @@ def cue_job_name(test_id: int, index: int) -> str:
     return f"{_cue_prefix(test_id)}{index}"
 
 
-def duration_of(app: AnyApplication) -> int:
-    return runtime_of_app(app).settings.six_minute_test_seconds
+def duration_of(app: WalkbotApp) -> int:
+    return runtime_of(app).settings.six_minute_test_seconds
 
 
 def schedule_cues(job_queue: JobQueue[Any], test: SixMinuteTest, now: datetime) -> int:
@@ -49,13 +49,13 @@ def cancel_cues(job_queue: JobQueue[Any], test_id: int) -> None:
     cancel_series(job_queue, _cue_prefix(test_id))
 
 
-async def _cue_job(context: Any) -> None:
-    await fire_due_cue(context.application, context.job.data)
+async def _cue_job(context: WalkbotContext) -> None:
+    await fire_due_cue(context.application, row_id_of(context))
 
 
-async def fire_due_cue(app: AnyApplication, test_id: int) -> None:
+async def fire_due_cue(app: WalkbotApp, test_id: int) -> None:
     """Say what the late policy says is due now (at most one phrase), and record it."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now, duration = rt.clock.now(), duration_of(app)
     async with rt.transaction() as session:
         test = await session.get(SixMinuteTest, test_id)
@@ -85,9 +85,9 @@ async def fire_due_cue(app: AnyApplication, test_id: int) -> None:
             await end_for_blocked(app, test_id)
 
 
-async def end_for_blocked(app: AnyApplication, test_id: int) -> None:
+async def end_for_blocked(app: WalkbotApp, test_id: int) -> None:
     """They blocked the bot: end the test quietly and stop writing to them."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
         test = await session.get(SixMinuteTest, test_id)
@@ -99,9 +99,9 @@ async def end_for_blocked(app: AnyApplication, test_id: int) -> None:
         cancel_cues(app.job_queue, test_id)
 
 
-async def restore(app: AnyApplication) -> None:
+async def restore(app: WalkbotApp) -> None:
     """At start-up: carry every running test on from where its clock says it is."""
-    rt = runtime_of_app(app)
+    rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
         running = await service.running_tests(session)

@@ -1,0 +1,29 @@
+"""What every handler and job needs: the settings, the store and the clock.
+
+It lives outside bot/ so that scheduled jobs (scheduling/) can use it without importing the
+Telegram handlers; the composition root (app.py) builds one per Application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from walkbot.clock import Clock
+from walkbot.settings import Settings
+from walkbot.store.db import SessionFactory, transaction
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    sessions: SessionFactory
+    clock: Clock
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with transaction(self.sessions) as session:
+            yield session
