@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from walkbot.settings import DEFAULT_DATABASE_URL
+from walkbot.settings import DatabaseSettings
 from walkbot.store.db import is_sqlite, sync_url
 from walkbot.store.models import metadata
 
@@ -16,11 +15,8 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-url = (
-    config.attributes.get("database_url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-)
-if url.startswith("postgres://"):
-    url = "postgresql://" + url[len("postgres://") :]
+# The caller's URL (walkbot.store.migrate passes one); else the same settings `walkbot run` reads.
+url: str = config.attributes.get("database_url") or DatabaseSettings().database_url
 config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
 
 

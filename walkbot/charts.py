@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from walkbot.domain.summary import WeekReportData
+from walkbot.domain.wording import quantity
 
 _LOCK = threading.Lock()
 BAR = "#4C8BF5"
@@ -64,7 +65,7 @@ def _draw(data: WeekReportData) -> bytes:
     head = "This week so far" if data.which == "this" else "Last week"
     target = max(data.target, 1)
     top.set_title(
-        f"{head}: {data.totals.walks} of {target} walk{'' if target == 1 else 's'}",
+        f"{head}: {data.totals.walks} of {quantity(target, 'walk')}",
         fontsize=11,
         color=TEXT,
         loc="left",

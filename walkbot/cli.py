@@ -6,11 +6,14 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from pydantic import ValidationError
 
-from walkbot.settings import DEFAULT_DATABASE_URL, Settings
+from walkbot.settings import DatabaseSettings, Settings
+
+Loaded = TypeVar("Loaded")
 
 EXIT_CONFIG = 2
 
@@ -33,9 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         return _migrate()
     if args.command == "console":
-        from walkbot.sandbox.console import run_console
-
-        return run_console(database_url=args.database_url)
+        return _console(args.database_url)
     if args.command in (None, "run"):
         return _run()
     parser.print_help()
@@ -47,8 +48,20 @@ def load_settings() -> Settings | None:
     if not os.environ.get("TELEGRAM_BOT_TOKEN") and not _dotenv_has_token():
         print(SETUP_HELP, file=sys.stderr)
         return None
+    return _reported(Settings)
+
+
+def load_database_settings(database_url: str | None = None) -> DatabaseSettings | None:
+    """The database settings (`database_url` given here wins over the environment and .env),
+    or None after one clear line on stderr."""
+    if database_url is None:
+        return _reported(DatabaseSettings)
+    return _reported(lambda: DatabaseSettings(database_url=database_url))
+
+
+def _reported(load: Callable[[], Loaded]) -> Loaded | None:
     try:
-        return Settings()
+        return load()
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"]) or "settings"
@@ -66,15 +79,27 @@ def _dotenv_has_token() -> bool:
 
 
 def _migrate() -> int:
+    settings = load_database_settings()
+    if settings is None:
+        return EXIT_CONFIG
     from walkbot.store.migrate import upgrade
 
-    url = Settings.model_fields["database_url"].default
-    url = os.environ.get("DATABASE_URL", url or DEFAULT_DATABASE_URL)
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    upgrade(url)
+    upgrade(settings.database_url)
     return 0
+
+
+def _console(database_url: str | None) -> int:
+    """The console keeps its own database (walkbot-console.db) unless given one: chatting
+    offline never writes into the DATABASE_URL the real bot uses."""
+    if database_url is not None:
+        settings = load_database_settings(database_url)
+        if settings is None:
+            return EXIT_CONFIG
+        database_url = settings.database_url
+    from walkbot.sandbox.console import run_console
+
+    return run_console(database_url=database_url)
 
 
 def _run() -> int:

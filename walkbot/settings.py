@@ -1,4 +1,8 @@
-"""Typed settings from the environment (and an optional .env), failing fast on bad values."""
+"""Typed settings from the environment (and an optional .env), failing fast on bad values.
+
+DatabaseSettings is the one place the database is configured: `walkbot migrate`, Alembic's
+env.py and the console need only it, with no token; Settings (for `walkbot run`) extends it.
+Both read the process environment first, then `.env` in the working directory."""
 
 from __future__ import annotations
 
@@ -12,13 +16,28 @@ TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 DEFAULT_DATABASE_URL = "sqlite:///walkbot.db"
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    telegram_bot_token: SecretStr
     database_url: str = DEFAULT_DATABASE_URL
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgres://"):  # Heroku-style; SQLAlchemy knows only postgresql://
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if not (value.startswith("sqlite") or value.startswith("postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class Settings(DatabaseSettings):
+    """Everything `walkbot run` needs: the database, and the bot token with the rest."""
+
+    telegram_bot_token: SecretStr
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -42,16 +61,6 @@ class Settings(BaseSettings):
                 "digits, _ or -, as @BotFather gives it)"
             )
         return SecretStr(value.get_secret_value().strip())
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        value = value.strip()
-        if value.startswith("postgres://"):
-            value = "postgresql://" + value[len("postgres://") :]
-        if not (value.startswith("sqlite") or value.startswith("postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return value
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from walkbot.logs import RedactingFormatter
 from walkbot.sandbox import TEST_TOKEN
-from walkbot.settings import Settings
+from walkbot.settings import DEFAULT_DATABASE_URL, DatabaseSettings, Settings
 
 
 def make(**values: object) -> Settings:
@@ -17,7 +18,35 @@ def make(**values: object) -> Settings:
 
 
 def test_heroku_style_postgres_urls_are_rewritten() -> None:
-    assert make(database_url="postgres://u@h/db").database_url == "postgresql://u@h/db"
+    settings = DatabaseSettings(database_url="postgres://u@h/db", _env_file=None)
+    assert settings.database_url == "postgresql://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("environment", "dotenv", "expected"),
+    [
+        (None, None, DEFAULT_DATABASE_URL),
+        (None, "sqlite:///from-dotenv.db", "sqlite:///from-dotenv.db"),
+        ("sqlite:///from-env.db", None, "sqlite:///from-env.db"),
+        ("sqlite:///from-env.db", "sqlite:///from-dotenv.db", "sqlite:///from-env.db"),
+    ],
+)
+def test_the_environment_wins_over_dotenv_for_the_database_and_the_bot_alike(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: str | None,
+    dotenv: str | None,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TEST_TOKEN)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if environment is not None:
+        monkeypatch.setenv("DATABASE_URL", environment)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(f"DATABASE_URL={dotenv}\n", encoding="utf-8")
+    assert DatabaseSettings().database_url == expected
+    assert Settings().database_url == expected
 
 
 @pytest.mark.parametrize(

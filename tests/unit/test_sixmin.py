@@ -174,6 +174,8 @@ def test_distances_show_in_feet_for_people_who_use_miles() -> None:
         (9, "9 days ago"),
         (21, "3 weeks ago"),
         (90, "3 months ago"),
+        (725, "1 year ago"),
+        (800, "2 years ago"),
     ],
 )
 def test_ago(days: int, words: str) -> None:

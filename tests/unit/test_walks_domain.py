@@ -525,6 +525,17 @@ def test_summary_of_a_finished_walk() -> None:
     assert summary.text == "Well done! 3 min backward, 25 min in all, 6 rounds."
 
 
+def test_one_round_reads_one_round_not_one_rounds() -> None:
+    plan = WalkPlan(warmup_s=60, rounds=1, backward_s=30, forward_s=60, cooldown_s=0)
+    assert "Then 1 round of 30 s backward" in build_timeline(plan, T0).cues[0].text
+    finished = summarize_walk(plan, T0, [], at(plan.total_s))
+    assert finished.text == "Well done! 30 s backward, 2 min 30 s in all, 1 round."
+    stopped = summarize_walk(plan, T0, [], at(70))
+    assert stopped.text == (
+        "Good call to stop when you need to. Today: 10 s backward, 1 min 10 s in all, 0 of 1 round."
+    )
+
+
 def test_summary_after_the_end_is_capped_at_the_plan() -> None:
     summary = summarize_walk(starting_plan(), T0, [], at(9999))
     assert (summary.active_s, summary.backward_s) == (1500, 180)

@@ -11,6 +11,7 @@ from walkbot.domain.walks import WalkPlan
 from walkbot.services import summaries
 from walkbot.services import walks as service
 from walkbot.services.users import delete_user, get_user
+from walkbot.services.walk_history import history_text
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
 
@@ -107,6 +108,36 @@ async def test_history_totals_come_from_ended_walks(sessions: SessionFactory, wa
         nothing = await service.history(session, user_id=BOB)
     assert (found.count, found.backward_s, found.active_s) == (1, 20, 40)
     assert nothing.count == 0
+
+
+async def test_history_counts_agree_with_their_nouns(
+    sessions: SessionFactory, walk_id: int
+) -> None:
+    async with transaction(sessions) as session:
+        walk = await service.owned_walk(session, user_id=ALICE, walk_id=walk_id)
+        alice = await get_user(session, telegram_id=ALICE)
+        assert walk is not None and alice is not None
+        await service.end(session, walk=walk, now=T0 + timedelta(seconds=20), reason="stopped")
+        one = await history_text(session, user=alice, now=T0 + timedelta(minutes=1))
+        later = T0 + timedelta(days=1)
+        second, _ = await service.prepare(session, user=alice, plan=PLAN, now=later)
+        await service.start(session, walk=second, now=later)
+        await service.end(
+            session, walk=second, now=later + timedelta(seconds=40), reason="finished"
+        )
+        two = await history_text(session, user=alice, now=later + timedelta(minutes=1))
+    assert one == (
+        "Your latest walks:\n"
+        "Mon 04 May · 10 s backward · 1 round · stopped early\n"
+        "\n"
+        "In all: 1 walk, 10 s backward, 20 s walking."
+    )
+    assert two.endswith(
+        "Tue 05 May · 20 s backward · 2 rounds\n"
+        "Mon 04 May · 10 s backward · 1 round · stopped early\n"
+        "\n"
+        "In all: 2 walks, 30 s backward, 1 min walking."
+    )
 
 
 async def test_a_walk_stopped_at_once_counts_nowhere(

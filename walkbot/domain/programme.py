@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from walkbot.domain.schedule import local_date, require_aware, wall_time_instant
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walks import EFFORT_LABELS, PAIN_LIMIT, WalkPlan
+from walkbot.domain.wording import quantity
 
 # --- the table -------------------------------------------------------------------------------
 
@@ -294,7 +295,7 @@ def decide(
                 level,
                 "weekly_cap",
                 f"Next time: same again, {same}. Your last two walks felt {felt}; after your "
-                f"safety answers we step up once a week at most, so in {_days(days)}.",
+                f"safety answers we step up once a week at most, so in {quantity(days, 'day')}.",
             )
     return Decision(
         "step_up",
@@ -329,10 +330,6 @@ def _repeat(level: int, reason: str, why: str) -> Decision:
 def _felt(effort: int) -> str:
     """The words for the harder of the two walks: "very easy", "easy" or "moderate"."""
     return EFFORT_LABELS[max(1, effort)]
-
-
-def _days(count: int) -> str:
-    return "1 day" if count == 1 else f"{count} days"
 
 
 # --- the next-morning knee check -------------------------------------------------------------

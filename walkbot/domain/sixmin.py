@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from walkbot.domain.schedule import require_aware
+from walkbot.domain.wording import quantity
 
 Direction = Literal["forward", "backward"]
 CueKind = Literal["encourage", "warning", "stop"]
@@ -465,11 +466,13 @@ def ago(then: datetime, now: datetime) -> str:
     if days == 1:
         return "yesterday"
     if days < 14:
-        return f"{days} days ago"
+        return f"{quantity(days, 'day')} ago"
     if days < 60:
-        return f"{days // 7} weeks ago"
+        return f"{quantity(days // 7, 'week')} ago"
     months = days // 30
-    return f"{months} months ago" if months < 24 else f"{days // 365} years ago"
+    if months < 24:
+        return f"{quantity(months, 'month')} ago"
+    return f"{quantity(days // 365, 'year')} ago"
 
 
 # --- comparing with earlier tests ------------------------------------------------------------

@@ -28,6 +28,7 @@ from walkbot.domain.schedule import local_date, monday_of, week_span
 from walkbot.domain.sixmin import format_distance
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walks import EFFORT_LABELS, PAIN_LIMIT
+from walkbot.domain.wording import quantity
 
 Which = Literal["this", "last"]
 WeekState = Literal["met", "missed", "rest", "open"]
@@ -294,7 +295,7 @@ def effort_words(avg: float) -> str:
 
 def _target_line(walks: int, target: int, which: Which) -> str:
     target = max(target, 1)
-    done = f"{walks} of {target} walk{'s' if target != 1 else ''}"
+    done = f"{walks} of {quantity(target, 'walk')}"
     if walks >= target:
         return f"✅ {done}: target met. Well done!"
     left = target - walks
@@ -390,7 +391,7 @@ def stats_text(data: StatsData) -> str:
         since = _day_label(local_date(data.first_walk, data.zone))
         lines = [
             f"Your walking since {since}",
-            f"🚶 {t.walks} walk{'s' if t.walks != 1 else ''} · "
+            f"🚶 {quantity(t.walks, 'walk')} · "
             f"⏪ {_minutes(t.backward_s)} backward · {_minutes(t.active_s)} in all",
         ]
         if t.effort_avg is not None:
@@ -399,7 +400,7 @@ def stats_text(data: StatsData) -> str:
             b = data.best
             lines.append(
                 f"🏆 Best week: {_day_label(b.monday)}, {_minutes(b.totals.backward_s)} backward "
-                f"in {b.totals.walks} walk{'s' if b.totals.walks != 1 else ''}"
+                f"in {quantity(b.totals.walks, 'walk')}"
             )
     lines.append(f"📈 Level now: {data.level}")
     if data.earlier_moves:

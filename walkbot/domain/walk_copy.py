@@ -10,6 +10,8 @@ from walks.py and the texts can be read and tweaked on their own.
 
 from __future__ import annotations
 
+from walkbot.domain.wording import quantity
+
 # --- durations -------------------------------------------------------------------------------
 
 
@@ -112,7 +114,7 @@ def progress_line(
 ) -> str:
     """Second line of a phase cue: where you are in the session, plus halfway/last-round notes."""
     if kind == "warmup":
-        label = f"Then {rounds} rounds of {format_duration(backward_s)} backward"
+        label = f"Then {quantity(rounds, 'round')} of {format_duration(backward_s)} backward"
     elif kind == "cooldown":
         label = "All rounds done"
     else:
@@ -173,7 +175,7 @@ def status_text(
 def finished_text(backward_s: int, active_s: int, rounds_done: int) -> str:
     return (
         f"Well done! {format_duration(backward_s)} backward, "
-        f"{format_duration(active_s)} in all, {_rounds(rounds_done)}."
+        f"{format_duration(active_s)} in all, {quantity(rounds_done, 'round')}."
     )
 
 
@@ -185,7 +187,7 @@ def stopped_text(backward_s: int, active_s: int, rounds_done: int, rounds: int) 
         return f"Good call to stop when you need to. You walked {format_duration(active_s)} today."
     return (
         f"Good call to stop when you need to. Today: {format_duration(backward_s)} backward, "
-        f"{format_duration(active_s)} in all, {rounds_done} of {rounds} rounds."
+        f"{format_duration(active_s)} in all, {rounds_done} of {quantity(rounds, 'round')}."
     )
 
 
@@ -193,10 +195,6 @@ FINISH_PREFIX = "🏁 "
 AWAY_AT_FINISH = (
     "Back with you — your session's time ran out while I was offline, so I've ended it."
 )
-
-
-def _rounds(count: int) -> str:
-    return f"{count} round" if count == 1 else f"{count} rounds"
 
 
 # --- before the first cue --------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""A person's own data, out (export) and gone (delete)."""
+"""A person's own data, out (export) and gone (delete).
+
+The export holds the person's `users` row as "profile" and every other table that holds their
+id under the table's own name (tests/unit/test_privacy_service.py checks every such table in
+the models is there, and is emptied of them by delete_user)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.profile import describe_days, format_clock_time
-from walkbot.store.models import LevelChange, RestPeriod, SixMinuteTest, User, Walk
+from walkbot.store.models import (
+    FailedDelivery,
+    LevelChange,
+    RestPeriod,
+    SixMinuteTest,
+    User,
+    Walk,
+)
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -75,6 +86,7 @@ async def export_user(session: AsyncSession, *, telegram_id: int, now: datetime)
     document["six_minute_tests"] = await _six_minute_tests(session, telegram_id)
     document["level_changes"] = await _level_changes(session, telegram_id)
     document["rest_periods"] = await _rest_periods(session, telegram_id)
+    document["failed_deliveries"] = await _failed_deliveries(session, telegram_id)
     return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 
@@ -129,4 +141,22 @@ async def _rest_periods(session: AsyncSession, telegram_id: int) -> list[dict[st
     return [
         {"starts_at": rest.starts_at.isoformat(), "ends_at": rest.ends_at.isoformat()}
         for rest in (await session.exec(statement)).all()
+    ]
+
+
+async def _failed_deliveries(session: AsyncSession, telegram_id: int) -> list[dict[str, Any]]:
+    """Messages to the person not known to have arrived (or, mid-send, in flight)."""
+    statement = (
+        select(FailedDelivery)
+        .where(FailedDelivery.user_id == telegram_id)
+        .order_by(col(FailedDelivery.failed_at), col(FailedDelivery.id))
+    )
+    return [
+        {
+            "kind": failed.kind,
+            "due_at": failed.due_at.isoformat() if failed.due_at else None,
+            "failed_at": failed.failed_at.isoformat(),
+            "detail": failed.detail,
+        }
+        for failed in (await session.exec(statement)).all()
     ]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.walk_copy import format_duration
+from walkbot.domain.wording import quantity
 from walkbot.services.users import zone_of
 from walkbot.services.walks import history
 from walkbot.store.models import User, Walk
@@ -17,7 +18,11 @@ EMPTY = "No walks yet. /walk starts your first one."
 
 def _line(walk: Walk, zone: ZoneInfo) -> str:
     when = (walk.started_at or walk.created_at).astimezone(zone).strftime("%a %d %b")
-    parts = [when, f"{format_duration(walk.backward_s)} backward", f"{walk.rounds_done} rounds"]
+    parts = [
+        when,
+        f"{format_duration(walk.backward_s)} backward",
+        quantity(walk.rounds_done, "round"),
+    ]
     if walk.effort is not None:
         parts.append(f"effort {walk.effort}")
     if walk.knee_pain is not None:
@@ -34,8 +39,9 @@ async def history_text(session: AsyncSession, *, user: User, now: datetime) -> s
     zone = ZoneInfo(zone_of(user))
     lines = [_line(walk, zone) for walk in found.walks]
     total = (
-        f"In all: {found.count} walks, {format_duration(found.backward_s)} backward, "
+        f"In all: {quantity(found.count, 'walk')}, {format_duration(found.backward_s)} backward, "
         f"{format_duration(found.active_s)} walking."
     )
-    head = "Your latest walks:" if found.count <= len(lines) else f"Your last {len(lines)} walks:"
+    shown = quantity(len(lines), "walk")
+    head = "Your latest walks:" if found.count <= len(lines) else f"Your last {shown}:"
     return "\n".join([head, *lines, "", total])
