@@ -32,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain import summary as domain
 from walkbot.domain.programme import describe_level
-from walkbot.domain.schedule import local_date
+from walkbot.domain.schedule import local_date, monday_of
 from walkbot.domain.summary import LevelMove, TestResult, Totals, WeekWindow
 from walkbot.services.users import zone_of
 from walkbot.services.walks import counted
@@ -215,7 +215,7 @@ async def streak_weeks(
     first = await first_walk_at(session, user_id=user.telegram_id)
     if first is None:
         return streak.weeks
-    first_monday = domain.monday_of(local_date(first, zone))
+    first_monday = monday_of(local_date(first, zone))
     oldest = windows[0].monday
     for _ in range(MAX_STREAK_WINDOWS):
         if oldest <= first_monday:
@@ -326,8 +326,8 @@ async def best_week(
     """The week with most backward time, from the first walk's week to this one, one 52-week
     grouped query at a time."""
     zone = zone_of(user)
-    monday = domain.monday_of(local_date(first, zone))
-    last_monday = domain.monday_of(local_date(now, zone))
+    monday = monday_of(local_date(first, zone))
+    last_monday = monday_of(local_date(now, zone))
     best: domain.BestWeek | None = None
     while monday <= last_monday:
         count = min(STREAK_WINDOW_WEEKS, (last_monday - monday).days // 7 + 1)
