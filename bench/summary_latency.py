@@ -177,8 +177,9 @@ async def _count(sessions: Any, user_id: int) -> int:
 def explain(database_url: str) -> None:
     """The plan of the 12-week grouped query for the 10,000-walk person."""
     from walkbot.domain import summary as domain
+    from walkbot.domain.schedule import monday_of
 
-    windows = domain.windows_back(domain.monday_of(NOW.date()), 12, "Europe/London")
+    windows = domain.windows_back(monday_of(NOW.date()), 12, "Europe/London")
     bounds = domain.boundaries(windows)
     engine = create_engine(sync_url(database_url))
     sqlite = database_url.startswith("sqlite")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walks import (
     CATCH_UP_AFTER_S,
     EFFORT_LABELS,
@@ -21,7 +22,6 @@ from walkbot.domain.walks import (
     build_timeline,
     due_cues,
     effort_button,
-    format_duration,
     last_due_index,
     pain_above_limit,
     pain_advice,

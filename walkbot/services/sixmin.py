@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -159,7 +159,7 @@ async def answer(
     if step == "effort_before":
         if test.status != "setup" or not _is_scale(value):
             return Answered(accepted=False)
-        test.effort_before, test.step = value, None  # type: ignore[assignment]
+        test.effort_before, test.step = value, None
         session.add(test)
         return Answered(accepted=True, next_step=None)
     if test.status != "recording":
@@ -169,7 +169,7 @@ async def answer(
     if step == "effort_after":
         if value is not None and not _is_scale(value):
             return Answered(accepted=False)
-        test.effort_after, test.step = value, "symptoms"  # type: ignore[assignment]
+        test.effort_after, test.step = value, "symptoms"
         session.add(test)
         return Answered(accepted=True, next_step="symptoms")
     if step == "symptoms":
@@ -208,7 +208,7 @@ def _distance(
     )
 
 
-def _is_scale(value: object) -> bool:
+def _is_scale(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10
 
 

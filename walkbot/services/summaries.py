@@ -29,10 +29,11 @@ from typing import Literal
 from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from walkbot.domain import summary as domain
 from walkbot.domain.programme import describe_level
-from walkbot.domain.schedule import local_date
+from walkbot.domain.schedule import local_date, monday_of
 from walkbot.domain.summary import LevelMove, TestResult, Totals, WeekWindow
 from walkbot.services.users import zone_of
 from walkbot.services.walks import counted
@@ -72,7 +73,7 @@ async def weekly_totals(
     started = col(Walk.started_at)
     bucket = case(*[(started < end, i) for i, end in enumerate(bounds[1:])], else_=-1)
     rows = (
-        select(  # type: ignore[call-overload]
+        Select(
             bucket.label("week"),
             col(Walk.backward_s).label("backward_s"),
             col(Walk.active_s).label("active_s"),
@@ -82,7 +83,9 @@ async def weekly_totals(
         .where(*counted(user_id), started >= bounds[0], started < bounds[-1])
         .subquery()
     )
-    grouped = select(  # type: ignore[call-overload]
+    # sqlmodel's select() is typed for up to four columns; for more it builds this same Select,
+    # and the annotation states the row shape that the SQL returns.
+    columns: Select[int, int, int, int, int, int, int, int] = Select(
         rows.c.week,
         func.count(),
         func.coalesce(func.sum(rows.c.backward_s), 0),
@@ -91,7 +94,8 @@ async def weekly_totals(
         func.count(rows.c.effort),
         func.coalesce(func.sum(rows.c.knee_pain), 0),
         func.count(rows.c.knee_pain),
-    ).group_by(rows.c.week)
+    )
+    grouped = columns.group_by(rows.c.week)
     found = [Totals() for _ in windows]
     for week, *values in (await session.exec(grouped)).all():
         if 0 <= week < len(windows):
@@ -119,9 +123,14 @@ async def week_rows(
     session: AsyncSession, *, user_id: int, window: WeekWindow
 ) -> list[domain.WalkRow]:
     started = col(Walk.started_at)
-    statement = select(  # type: ignore[call-overload]
-        Walk.started_at, Walk.backward_s, Walk.active_s, Walk.effort, Walk.knee_pain
-    ).where(*counted(user_id), started >= window.start, started < window.end)
+    columns: Select[datetime | None, int, int, int | None, int | None] = Select(
+        started,
+        col(Walk.backward_s),
+        col(Walk.active_s),
+        col(Walk.effort),
+        col(Walk.knee_pain),
+    )
+    statement = columns.where(*counted(user_id), started >= window.start, started < window.end)
     return [
         domain.WalkRow(s, b, a, e, k)
         for s, b, a, e, k in (await session.exec(statement)).all()
@@ -215,7 +224,7 @@ async def streak_weeks(
     first = await first_walk_at(session, user_id=user.telegram_id)
     if first is None:
         return streak.weeks
-    first_monday = domain.monday_of(local_date(first, zone))
+    first_monday = monday_of(local_date(first, zone))
     oldest = windows[0].monday
     for _ in range(MAX_STREAK_WINDOWS):
         if oldest <= first_monday:
@@ -307,7 +316,7 @@ async def weekly_report(
 
 
 async def all_time_totals(session: AsyncSession, *, user_id: int) -> Totals:
-    statement = select(  # type: ignore[call-overload]
+    columns: Select[int, int, int, int, int, int, int] = Select(
         func.count(),
         func.coalesce(func.sum(Walk.backward_s), 0),
         func.coalesce(func.sum(Walk.active_s), 0),
@@ -315,7 +324,8 @@ async def all_time_totals(session: AsyncSession, *, user_id: int) -> Totals:
         func.count(col(Walk.effort)),
         func.coalesce(func.sum(Walk.knee_pain), 0),
         func.count(col(Walk.knee_pain)),
-    ).where(*counted(user_id))
+    )
+    statement = columns.where(*counted(user_id))
     row = (await session.exec(statement)).one()
     return Totals(*(int(v) for v in row))
 
@@ -326,8 +336,8 @@ async def best_week(
     """The week with most backward time, from the first walk's week to this one, one 52-week
     grouped query at a time."""
     zone = zone_of(user)
-    monday = domain.monday_of(local_date(first, zone))
-    last_monday = domain.monday_of(local_date(now, zone))
+    monday = monday_of(local_date(first, zone))
+    last_monday = monday_of(local_date(now, zone))
     best: domain.BestWeek | None = None
     while monday <= last_monday:
         count = min(STREAK_WINDOW_WEEKS, (last_monday - monday).days // 7 + 1)

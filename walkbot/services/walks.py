@@ -264,26 +264,28 @@ async def rate(
     """Record one rating answer (None means Skip). Only the question owed is accepted, once."""
     if walk.status != "ended" or walk.rating_step != step:
         return Rated(accepted=False)
+    next_step: RatingStep | None
     if step == "effort":
         if not isinstance(value, int) or not 0 <= value <= 10:
             return Rated(accepted=False)
-        walk.effort, walk.rating_step = value, "pain"
+        walk.effort, next_step = value, "pain"
     elif step == "pain":
         if value is not None and (not isinstance(value, int) or not 0 <= value <= 10):
             return Rated(accepted=False)
-        walk.knee_pain, walk.rating_step = value, "note"
+        walk.knee_pain, next_step = value, "note"
     elif step == "note":
         walk.note = None if value is None else str(value).strip()[:500] or None
-        walk.rating_step = None
+        next_step = None
     else:
         return Rated(accepted=False)
+    walk.rating_step = next_step
     walk.rated_at = now
     session.add(walk)
     advice = domain.pain_advice(value) if step == "pain" and isinstance(value, int) else None
     decision = await programme.after_rating(session, walk=walk, now=now) if step == "pain" else None
     return Rated(
         accepted=True,
-        next_step=walk.rating_step,  # type: ignore[arg-type]
+        next_step=next_step,
         advice=advice,
         decision=decision,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -45,7 +44,7 @@ SQLModel.metadata = MetaData(
 metadata = SQLModel.metadata
 
 
-def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
@@ -166,11 +165,11 @@ class Walk(SQLModel, table=True):
     knee_morning_worse: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
 
 
-def _user_fk() -> Any:
+def _user_fk() -> Column[int]:
     return Column(BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), nullable=False)
 
 
-def _id_column() -> Any:
+def _id_column() -> Column[int]:
     return Column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
