@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram import User as TelegramUser
@@ -29,7 +30,7 @@ from walkbot.clock import ShiftedClock
 from walkbot.context import WalkbotContext
 from walkbot.runtime import Runtime
 from walkbot.sandbox import TEST_TOKEN
-from walkbot.services.users import Person, create_user, readiness
+from walkbot.services.users import Person, create_user, get_user, readiness
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import User
@@ -165,6 +166,30 @@ async def test_someone_set_up_reaches_the_handler_in_one_transaction(
     await set_up_handler(seen)(command(bot), context_for(runtime))
     assert seen.users == [ALICE] and seen.after_transaction
     assert bot.sent == [] and runtime.opened == 1
+
+
+async def test_a_service_reading_the_person_again_costs_no_query(
+    runtime: CountingRuntime, sessions: SessionFactory, database_url: str
+) -> None:
+    await seed(sessions, onboarded=True)
+    statements: list[str] = []
+
+    @for_set_up_person
+    async def handler(update: Update, context: WalkbotContext, caller: Member) -> None:
+        async with caller.transaction() as (session, user):
+            connection = await session.connection()
+            event.listen(connection.sync_engine, "before_cursor_execute", record)
+            try:
+                again = await get_user(session, telegram_id=caller.id)
+            finally:
+                event.remove(connection.sync_engine, "before_cursor_execute", record)
+            assert again is user
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    await handler(command(FakeBot()), context_for(runtime))
+    assert statements == []
 
 
 async def test_for_person_passes_the_person_and_chat_and_ignores_bots(
