@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import cast
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import ApplicationBuilder
 
 from walkbot.bot import handlers
@@ -23,24 +23,6 @@ from walkbot.store.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = [
-    BotCommand("walk", "Start today's backward-walking session"),
-    BotCommand("stop", "End the walk you're on"),
-    BotCommand("history", "Your latest walks"),
-    BotCommand("sixmin", "Six-minute walk test"),
-    BotCommand("level", "Your programme level: repeat it or step back"),
-    BotCommand("summary", "This week so far, with a chart (/summary last: last week)"),
-    BotCommand("stats", "All-time totals, best week, levels and tests"),
-    BotCommand("pause", "Rest from reminders: /pause 7 (days) or /pause 2026-12-24"),
-    BotCommand("resume", "End a pause: reminders start again"),
-    BotCommand("settings", "Time zone, reminders, units, safety answers"),
-    BotCommand("help", "What I can do"),
-    BotCommand("privacy", "What I keep about you"),
-    BotCommand("export", "Download your data"),
-    BotCommand("deleteme", "Delete everything I hold about you"),
-]
-GROUP_COMMANDS = [BotCommand("help", "What walkbot does")]
-
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> WalkbotApp:
     engine = create_engine(settings.database_url)
@@ -49,8 +31,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
     )
 
     async def post_init(app: WalkbotApp) -> None:
-        await app.bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-        await app.bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+        private, groups = handlers.private_menu(), handlers.group_menu()
+        await app.bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats())
+        await app.bot.set_my_commands(groups, scope=BotCommandScopeAllGroupChats())
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)

@@ -8,15 +8,20 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, filters
 
 from walkbot.bot import texts
+from walkbot.bot.feature import Feature
 from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import presence
 from walkbot.services.updates import record_update
 from walkbot.services.users import mark_blocked
 
 log = logging.getLogger(__name__)
+
+feature = Feature("common")
+# What no feature took: registered after every feature (see bot/handlers.py).
+fallbacks = Feature("fallbacks")
 
 
 async def drop_duplicates(update: Update, context: Context) -> None:
@@ -30,16 +35,19 @@ async def drop_duplicates(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop from None
 
 
+@feature.command("help", menu="What I can do")
 async def help_command(update: Update, context: Context) -> None:
     if update.effective_chat is not None:
         await update.effective_chat.send_message(texts.HELP)
 
 
+@feature.command("privacy", menu="What I keep about you")
 async def privacy(update: Update, context: Context) -> None:
     if update.effective_chat is not None:
         await update.effective_chat.send_message(texts.PRIVACY)
 
 
+@fallbacks.message(filters.ChatType.PRIVATE & filters.COMMAND)
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
@@ -48,12 +56,15 @@ async def unknown_command(update: Update, context: Context) -> None:
     await message.reply_text(texts.NOT_A_COMMAND.format(command=command))
 
 
+@feature.command("start", chats="groups")
+@feature.command("help", chats="groups", menu="What walkbot does")
 async def group_intro(update: Update, context: Context) -> None:
     if update.effective_chat is not None:
         link = f"https://t.me/{context.bot.username}"
         await update.effective_chat.send_message(texts.GROUP_INTRO.format(link=link))
 
 
+@feature.my_chat_member()
 async def bot_membership(update: Update, context: Context) -> None:
     """Say hello when someone adds walkbot to a group. In a private chat the same update says
     the person blocked the bot (nothing more is sent) or unblocked it (reminders resume)."""
@@ -107,6 +118,7 @@ async def _blocked(update: Update, context: Context) -> None:
         await mark_blocked(session, telegram_id=chat.id, now=rt.clock.now())
 
 
+@fallbacks.any_button()
 async def stale_button(update: Update, context: Context) -> None:
     """A button from an old message, or data nobody sends: answer it and change nothing."""
     if update.callback_query is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
+from walkbot.bot import callbacks
 from walkbot.bot.scales import scale_rows
 
 KNEE_CHECK_QUESTION = (
@@ -16,5 +17,5 @@ KNEE_CHECK_QUESTION = (
 
 
 def knee_check_message(walk_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    rows = scale_rows(str, lambda n: f"k:{walk_id}:{n}", per_row=6)
+    rows = scale_rows(str, lambda n: callbacks.data(callbacks.KNEE, walk_id, n), per_row=6)
     return KNEE_CHECK_QUESTION, InlineKeyboardMarkup(rows)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from walkbot.bot import texts
-from walkbot.bot.people import person_of
+from walkbot.bot import callbacks, texts
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import Member, Tap, for_set_up_person, on_button
 from walkbot.bot.replies import callback_fields, joined, mark_answered, number_field
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import programme as domain
 from walkbot.domain.walks import PAIN_LIMIT
 from walkbot.services import programme as service
 from walkbot.services.users import get_user
+
+feature = Feature("level")
 
 
 def level_text(view: service.LevelView) -> str:
@@ -30,38 +33,31 @@ def level_text(view: service.LevelView) -> str:
 
 
 def level_buttons(view: service.LevelView) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton("Repeat this level", callback_data=f"lv:repeat:{view.level}")]
+    repeat = callbacks.data(callbacks.LEVEL, "repeat", view.level)
+    row = [InlineKeyboardButton("Repeat this level", callback_data=repeat)]
     if view.can_step_back:
         lower = domain.describe_level(view.level - 1)
-        row.append(
-            InlineKeyboardButton(f"Step back: {lower}", callback_data=f"lv:back:{view.level}")
-        )
+        back = callbacks.data(callbacks.LEVEL, "back", view.level)
+        row.append(InlineKeyboardButton(f"Step back: {lower}", callback_data=back))
     return InlineKeyboardMarkup([row])
 
 
-async def level_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    async with context.runtime.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        view = None
-        if user is not None and user.onboarding_step is None:
-            view = await service.level_view(session, user=user)
-    if view is None:
-        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-        return
-    await chat.send_message(level_text(view), reply_markup=level_buttons(view))
+@feature.command("level", menu="Your programme level: repeat it or step back")
+@for_set_up_person
+async def level_command(update: Update, context: Context, caller: Member) -> None:
+    async with caller.transaction() as (session, user):
+        view = await service.level_view(session, user=user)
+    await caller.chat.send_message(level_text(view), reply_markup=level_buttons(view))
 
 
-async def level_choice(update: Update, context: Context) -> None:
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    choice, shown = callback_fields(query.data, 2)
+@feature.button(callbacks.LEVEL)
+@on_button
+async def level_choice(update: Update, context: Context, tap: Tap) -> None:
+    query = tap.query
+    choice, shown = callback_fields(tap.data, 2)
     rt = context.runtime
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
+        user = await get_user(session, telegram_id=tap.id)
         level, expected = None, number_field(shown)
         if user is not None and expected is not None:
             level = await service.choose(
@@ -72,9 +68,7 @@ async def level_choice(update: Update, context: Context) -> None:
         return
     await query.answer()
     await mark_answered(query, "Repeat this level" if choice == "repeat" else "Step back")
-    await context.bot.send_message(
-        person.telegram_id, _choice_text(choice, level), disable_notification=True
-    )
+    await context.bot.send_message(tap.id, _choice_text(choice, level), disable_notification=True)
 
 
 def _choice_text(choice: str, level: int) -> str:
@@ -89,14 +83,14 @@ def _choice_text(choice: str, level: int) -> str:
     )
 
 
-async def knee_answer(update: Update, context: Context) -> None:
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    walk_id, score = (number_field(field) for field in callback_fields(query.data, 2))
+@feature.button(callbacks.KNEE)
+@on_button
+async def knee_answer(update: Update, context: Context, tap: Tap) -> None:
+    query = tap.query
+    walk_id, score = (number_field(field) for field in callback_fields(tap.data, 2))
     rt = context.runtime
     async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
+        user = await get_user(session, telegram_id=tap.id)
         answer = None
         if user is not None and walk_id is not None and score is not None:
             answer = await service.record_knee_answer(
@@ -107,4 +101,4 @@ async def knee_answer(update: Update, context: Context) -> None:
         return
     await query.answer()
     await mark_answered(query, f"{score}/10")
-    await context.bot.send_message(person.telegram_id, answer.text, disable_notification=True)
+    await context.bot.send_message(tap.id, answer.text, disable_notification=True)

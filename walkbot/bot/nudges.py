@@ -6,8 +6,9 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from walkbot.bot import texts, walks
-from walkbot.bot.people import person_of
+from walkbot.bot import callbacks, texts, walks
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import REFUSALS, Member, Tap, for_set_up_person, on_button
 from walkbot.bot.replies import callback_fields, mark_answered
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import nudges as domain
@@ -34,13 +35,19 @@ PAUSE_STATUS = "Reminders are paused until {day}. /resume starts them again now.
 RESUMED = "Welcome back! Reminders are on again."
 NOT_PAUSED = "Reminders aren't paused."
 
+feature = Feature("nudges")
+
 
 def nudge_markup(day: date, *, snoozable: bool) -> InlineKeyboardMarkup:
     stamp = day.strftime("%Y%m%d")
-    row = [InlineKeyboardButton(START_NOW, callback_data="n:start:" + stamp)]
+
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return callbacks.button(label, callbacks.NUDGE, action, stamp)
+
+    row = [button(START_NOW, "start")]
     if snoozable:
-        row.append(InlineKeyboardButton(SNOOZE, callback_data="n:snooze:" + stamp))
-    row.append(InlineKeyboardButton(NOT_TODAY, callback_data="n:skip:" + stamp))
+        row.append(button(SNOOZE, "snooze"))
+    row.append(button(NOT_TODAY, "skip"))
     return InlineKeyboardMarkup([row])
 
 
@@ -51,12 +58,12 @@ def _parse_day(stamp: str) -> date | None:
         return None
 
 
-async def tap(update: Update, context: Context) -> None:
+@feature.button(callbacks.NUDGE)
+@on_button
+async def tap(update: Update, context: Context, tap: Tap) -> None:
     """Start now, Snooze 30 min or Not today, on a reminder."""
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    action, stamp = callback_fields(query.data, 2)
+    query = tap.query
+    action, stamp = callback_fields(tap.data, 2)
     day = _parse_day(stamp)
     if action == "start":
         await query.answer()
@@ -69,13 +76,11 @@ async def tap(update: Update, context: Context) -> None:
     rt = context.runtime
     answer = service.snooze if action == "snooze" else service.not_today
     async with rt.transaction() as session:
-        result = await answer(session, telegram_id=person.telegram_id, now=rt.clock.now(), day=day)
+        result = await answer(session, telegram_id=tap.id, now=rt.clock.now(), day=day)
     await query.answer(None if result.done else _nudge_reply(result))
     if result.done:
         await mark_answered(query, SNOOZE if action == "snooze" else NOT_TODAY)
-        await context.bot.send_message(
-            person.telegram_id, _nudge_reply(result), disable_notification=True
-        )
+        await context.bot.send_message(tap.id, _nudge_reply(result), disable_notification=True)
 
 
 def _nudge_reply(result: service.NudgeResult) -> str:
@@ -92,33 +97,28 @@ def _next_line(next_reminder: str | None) -> str:
     return NO_REMINDERS if next_reminder is None else NEXT_REMINDER.format(when=next_reminder)
 
 
-async def pause_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
+@feature.command("pause", menu="Rest from reminders: /pause 7 (days) or /pause 2026-12-24")
+@for_set_up_person
+async def pause_command(update: Update, context: Context, caller: Member) -> None:
+    now = context.runtime.clock.now()
     argument = " ".join(context.args or [])
-    async with rt.transaction() as session:
-        result = await service.pause(
-            session, telegram_id=person.telegram_id, argument=argument, now=rt.clock.now()
-        )
-    await chat.send_message(_pause_reply(result))
+    async with caller.transaction() as (session, _):
+        result = await service.pause(session, telegram_id=caller.id, argument=argument, now=now)
+    await caller.chat.send_message(_pause_reply(result))
 
 
-async def resume_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    async with rt.transaction() as session:
-        result = await service.resume(session, telegram_id=person.telegram_id, now=rt.clock.now())
-    await chat.send_message(_pause_reply(result))
+@feature.command("resume", menu="End a pause: reminders start again")
+@for_set_up_person
+async def resume_command(update: Update, context: Context, caller: Member) -> None:
+    now = context.runtime.clock.now()
+    async with caller.transaction() as (session, _):
+        result = await service.resume(session, telegram_id=caller.id, now=now)
+    await caller.chat.send_message(_pause_reply(result))
 
 
 def _pause_reply(result: service.PauseResult) -> str:
     replies = {
-        "need_start": texts.NEED_START,
-        "finish_setup": texts.FINISH_SETUP_FIRST,
+        **REFUSALS,  # the service still refuses someone without a time zone
         "help": domain.PAUSE_HELP,
         "status": PAUSE_STATUS.format(day=result.day),
         "refused": PAUSE_REFUSED.format(reason=result.reason),

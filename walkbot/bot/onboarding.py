@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.ext import filters
 
-from walkbot.bot import sixmin, texts, walks
-from walkbot.bot.people import person_of
+from walkbot.bot import callbacks, sixmin, texts, walks
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import REFUSALS, Caller, Tap, caller_of, for_person, on_button
 from walkbot.bot.questions import onboarding_summary, render, settings_view
 from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
 from walkbot.context import WalkbotContext as Context
@@ -18,17 +20,22 @@ from walkbot.store.models import User
 CONSENT_MARKUP = InlineKeyboardMarkup(
     [
         [
-            InlineKeyboardButton(texts.CONSENT_YES, callback_data="consent:yes"),
-            InlineKeyboardButton(texts.CONSENT_NO, callback_data="consent:no"),
+            callbacks.button(texts.CONSENT_YES, callbacks.CONSENT, "yes"),
+            callbacks.button(texts.CONSENT_NO, callbacks.CONSENT, "no"),
         ]
     ]
 )
 
+feature = Feature("onboarding")
+# Anything else sent in a private chat answers the question owed (after every feature).
+fallbacks = Feature("answers")
+PRIVATE = filters.ChatType.PRIVATE
 
-async def start(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
+
+@feature.command("start")
+@for_person
+async def start(update: Update, context: Context, caller: Caller) -> None:
+    person, chat = caller.person, caller.chat
     rt = context.runtime
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
@@ -45,11 +52,13 @@ async def start(update: Update, context: Context) -> None:
         await chat.send_message(texts.with_name(texts.GREET_KNOWN, user.first_name))
 
 
-async def consent(update: Update, context: Context) -> None:
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.message is None:
+@feature.button(callbacks.CONSENT, "yes", "no")
+@on_button
+async def consent(update: Update, context: Context, tap: Tap) -> None:
+    query, person = tap.query, tap.person
+    if query.message is None:
         return
-    if query.data == "consent:no":
+    if tap.data == callbacks.data(callbacks.CONSENT, "no"):
         await query.answer()
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
         return
@@ -63,14 +72,17 @@ async def consent(update: Update, context: Context) -> None:
         await ask(query.message.chat.id, context, member.user, step, prefix=prefix)
 
 
-async def answer_button(update: Update, context: Context) -> None:
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None or query.message is None:
+@feature.button(callbacks.ANSWER)
+@on_button
+async def answer_button(update: Update, context: Context, tap: Tap) -> None:
+    query = tap.query
+    if query.message is None:
         return
-    step, value = callback_fields(query.data, 2)
+    step, value = callback_fields(tap.data, 2)
     await _answer(update, context, step, flow.Button(value), query)
 
 
+@fallbacks.message(PRIVATE & filters.TEXT)
 async def answer_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
@@ -78,6 +90,7 @@ async def answer_text(update: Update, context: Context) -> None:
     await _answer(update, context, None, flow.Text(message.text), None)
 
 
+@fallbacks.message(PRIVATE & filters.LOCATION)
 async def answer_location(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.location is None:
@@ -86,6 +99,7 @@ async def answer_location(update: Update, context: Context) -> None:
     await _answer(update, context, None, given, None)
 
 
+@fallbacks.message(PRIVATE & filters.UpdateType.MESSAGE)
 async def answer_other(update: Update, context: Context) -> None:
     """Stickers, photos, voice notes: re-ask the open question, or say what I can read."""
     await _answer(update, context, None, None, None)
@@ -98,18 +112,19 @@ async def _answer(
     given: flow.Answer | None,
     query: CallbackQuery | None,
 ) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
+    caller = caller_of(update)
+    if caller is None:
         return
+    chat = caller.chat
     rt = context.runtime
     async with rt.transaction() as session:
         reply = await flow.reply(
-            session, telegram_id=person.telegram_id, step=step, given=given, now=rt.clock.now()
+            session, telegram_id=caller.id, step=step, given=given, now=rt.clock.now()
         )
     if query is not None:
         await query.answer(texts.STALE_BUTTON if reply.refused else None)
     if reply.user is None:
-        await chat.send_message(texts.NEED_START)
+        await chat.send_message(REFUSALS[reply.kind])
     elif reply.kind == "nothing_owed":
         if not (isinstance(given, flow.Text) and await _take_text(update, context)):
             await chat.send_message(_unused_reply(given))

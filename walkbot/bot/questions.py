@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from walkbot.bot import texts
+from walkbot.bot import callbacks, texts
 from walkbot.domain import programme, timezones
 from walkbot.domain.onboarding import SCREENING_STEPS
 from walkbot.domain.profile import (
@@ -31,7 +31,7 @@ Rendered = tuple[str, InlineKeyboardMarkup]
 
 
 def _button(label: str, step: str, value: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"a:{step}:{value}")
+    return callbacks.button(label, callbacks.ANSWER, step, value)
 
 
 def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
@@ -48,7 +48,7 @@ def render(
 ) -> Rendered:
     text, rows = _body(step, user, zone_choices)
     if editing:
-        rows.append([InlineKeyboardButton(texts.BACK, callback_data="set:back")])
+        rows.append([callbacks.button(texts.BACK, callbacks.SETTINGS, "back")])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -132,7 +132,7 @@ SETTINGS_BUTTONS = (
 def settings_view(user: User, now: datetime) -> Rendered:
     text = texts.SETTINGS_HEAD + "\n\n" + "\n".join(profile_lines(user, now))
     buttons = [
-        InlineKeyboardButton(label, callback_data=f"set:{step}") for label, step in SETTINGS_BUTTONS
+        callbacks.button(label, callbacks.SETTINGS, step) for label, step in SETTINGS_BUTTONS
     ]
     return text, InlineKeyboardMarkup(_rows(buttons, 3))
 
@@ -156,5 +156,5 @@ def onboarding_summary(user: User, now: datetime) -> Rendered:
     if flagged(user.screening):
         text += f"\n{texts.GENTLER_START}" if user.level < programme.STANDARD_START else ""
         text += "\n\nRemember: check with your doctor or physio first, and start with support."
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(texts.CHANGE, callback_data="set:menu")]])
+    markup = InlineKeyboardMarkup([[callbacks.button(texts.CHANGE, callbacks.SETTINGS, "menu")]])
     return text, markup

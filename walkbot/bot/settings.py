@@ -4,52 +4,56 @@ from __future__ import annotations
 
 from telegram import Update
 
-from walkbot.bot import texts
+from walkbot.bot import callbacks, texts
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import Member, Tap, for_known_person, on_button
 from walkbot.bot.onboarding import ask
-from walkbot.bot.people import person_of
 from walkbot.bot.questions import settings_view
-from walkbot.bot.replies import edit_text, query_message
+from walkbot.bot.replies import callback_fields, edit_text, query_message
 from walkbot.context import WalkbotContext as Context
 from walkbot.services import onboarding as flow
 
+feature = Feature("settings")
 
-async def show(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
+
+@feature.command("settings", menu="Time zone, reminders, units, safety answers")
+@for_known_person
+async def show(update: Update, context: Context, caller: Member) -> None:
     rt = context.runtime
-    async with rt.transaction() as session:
-        user = await flow.open_settings(session, telegram_id=person.telegram_id, now=rt.clock.now())
-    if user is None:
-        await chat.send_message(texts.NEED_START)
-    elif user.onboarding_step is not None:
+    async with caller.transaction() as (session, user):
+        await flow.cancel_edit(session, user=user, now=rt.clock.now())
+    if user.onboarding_step is not None:
         await ask(
-            chat.id, context, user, user.onboarding_step, prefix=texts.SETTINGS_FINISH_ONBOARDING
+            caller.chat.id,
+            context,
+            user,
+            user.onboarding_step,
+            prefix=texts.SETTINGS_FINISH_ONBOARDING,
         )
     else:
         text, markup = settings_view(user, rt.clock.now())
-        await chat.send_message(text, reply_markup=markup)
+        await caller.chat.send_message(text, reply_markup=markup)
 
 
-async def choose(update: Update, context: Context) -> None:
+@feature.button(callbacks.SETTINGS)
+@on_button
+async def choose(update: Update, context: Context, tap: Tap) -> None:
     """A tap on a settings button: open that one question, go back, or show the menu."""
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    step = query.data.removeprefix("set:")
+    query = tap.query
+    (step,) = callback_fields(tap.data, 1)
     rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
-        tap = await flow.settings_tap(session, telegram_id=person.telegram_id, step=step, now=now)
-    if tap.kind == "stale" or tap.user is None:
+        tapped = await flow.settings_tap(session, telegram_id=tap.id, step=step, now=now)
+    if tapped.kind == "stale" or tapped.user is None:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    if tap.kind == "question":
-        await ask(tap.user.telegram_id, context, tap.user, step)
+    if tapped.kind == "question":
+        await ask(tapped.user.telegram_id, context, tapped.user, step)
         return
-    text, markup = settings_view(tap.user, now)
+    text, markup = settings_view(tapped.user, now)
     if step == "back":
         await edit_text(query_message(query), text, markup)
     else:
-        await context.bot.send_message(tap.user.telegram_id, text, reply_markup=markup)
+        await context.bot.send_message(tapped.user.telegram_id, text, reply_markup=markup)

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
+from walkbot.bot import callbacks, texts
 from walkbot.bot import sixmin_views as views
-from walkbot.bot import texts
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import Member, Tap, for_set_up_person, on_button
 from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
     callback_fields,
@@ -31,25 +33,22 @@ ON_A_WALK = "You're on a walk right now. Finish it first (/stop ends it), then t
 NOT_TODAY = "No problem. Send /sixmin whenever you'd like to do the test."
 SKIPPED = "Skipped"
 
+feature = Feature("sixmin")
 
-async def sixmin_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        walk = await walk_service.open_walk(session, user_id=person.telegram_id)
-        test = await service.open_test(session, user_id=person.telegram_id)
-        latest = await service.latest_results(session, user_id=person.telegram_id)
-    if user is None or user.onboarding_step is not None:
-        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-    elif (busy := _busy_reply(walk, test, user.units)) is not None:
+
+@feature.command("sixmin", menu="Six-minute walk test")
+@for_set_up_person
+async def sixmin_command(update: Update, context: Context, caller: Member) -> None:
+    async with caller.transaction() as (session, user):
+        walk = await walk_service.open_walk(session, user_id=caller.id)
+        test = await service.open_test(session, user_id=caller.id)
+        latest = await service.latest_results(session, user_id=caller.id)
+    if (busy := _busy_reply(walk, test, user.units)) is not None:
         text, markup = busy
-        await chat.send_message(text, reply_markup=markup)
+        await caller.chat.send_message(text, reply_markup=markup)
     else:
         text, markup = views.choose(latest, user.units)
-        await chat.send_message(text, reply_markup=markup, disable_notification=True)
+        await caller.chat.send_message(text, reply_markup=markup, disable_notification=True)
 
 
 def _busy_reply(
@@ -69,19 +68,19 @@ def _busy_reply(
     return None
 
 
-async def button(update: Update, context: Context) -> None:
+@feature.button(callbacks.SIXMIN)
+@on_button
+async def button(update: Update, context: Context, tap: Tap) -> None:
     """Every `6m:` button: checked against the owner and the test's state before anything."""
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    target, action, value = callback_fields(query.data, 3)
+    query = tap.query
+    target, action, value = callback_fields(tap.data, 3)
     if target == "new":
-        await _choose(query, context, person.telegram_id, action)
+        await _choose(query, context, tap.id, action)
         return
     rt = context.runtime
     now, request = rt.clock.now(), _read(target, action, value)
     async with rt.transaction() as session:
-        tapped = await taps.tap(session, user_id=person.telegram_id, request=request, now=now)
+        tapped = await taps.tap(session, user_id=tap.id, request=request, now=now)
     if tapped.kind == "stale":
         await query.answer(texts.STALE_BUTTON)
         return

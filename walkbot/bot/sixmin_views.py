@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from walkbot.bot import callbacks
 from walkbot.bot.scales import scale_rows
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
@@ -16,7 +17,7 @@ STOP_LABEL = "⏹ Stop"
 
 
 def _data(test_id: int, action: str, value: str | None = None) -> str:
-    return f"6m:{test_id}:{action}" + (f":{value}" if value is not None else "")
+    return callbacks.data(callbacks.SIXMIN, test_id, action, *([] if value is None else [value]))
 
 
 def _button(
@@ -40,8 +41,8 @@ def choose(latest: Mapping[domain.Direction, domain.Result], units: str) -> Rend
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("▶️ Forward", callback_data="6m:new:forward"),
-                InlineKeyboardButton("⏪ Backward", callback_data="6m:new:backward"),
+                callbacks.button("▶️ Forward", callbacks.SIXMIN, "new", "forward"),
+                callbacks.button("⏪ Backward", callbacks.SIXMIN, "new", "backward"),
             ]
         ]
     )

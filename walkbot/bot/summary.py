@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from telegram import Bot, Update
 
-from walkbot.bot import texts
-from walkbot.bot.people import person_of
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import Member, for_set_up_person
 from walkbot.context import WalkbotContext as Context
 from walkbot.delivery import Delivery, Result, send_message, send_photo
 from walkbot.domain.summary import CAPTION_LIMIT, Which
 from walkbot.services import summaries as service
-from walkbot.services.users import get_user
 
 LAST_WORDS = {"last", "previous", "prev"}
+
+feature = Feature("summary")
 
 
 async def send_report(
@@ -40,36 +41,19 @@ def which_week(args: list[str] | None) -> Which:
     return "last" if args and args[0].lower() in LAST_WORDS else "this"
 
 
-async def summary_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        data = None
-        if user is not None and user.onboarding_step is None:
-            data = await service.gather_week(
-                session, user=user, now=rt.clock.now(), week=which_week(context.args)
-            )
-    if data is None:
-        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-        return
+@feature.command("summary", menu="This week so far, with a chart (/summary last: last week)")
+@for_set_up_person
+async def summary_command(update: Update, context: Context, caller: Member) -> None:
+    now, week = context.runtime.clock.now(), which_week(context.args)
+    async with caller.transaction() as (session, user):
+        data = await service.gather_week(session, user=user, now=now, week=week)
     report = await service.report_from(data)
-    await send_report(context.bot, chat.id, report, silent=False)
+    await send_report(context.bot, caller.chat.id, report, silent=False)
 
 
-async def stats_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        stats = None
-        if user is not None and user.onboarding_step is None:
-            stats = await service.all_time_stats(session, user=user, now=rt.clock.now())
-    if stats is None:
-        await chat.send_message(texts.NEED_START if user is None else texts.FINISH_SETUP_FIRST)
-        return
-    await chat.send_message(stats.text)
+@feature.command("stats", menu="All-time totals, best week, levels and tests")
+@for_set_up_person
+async def stats_command(update: Update, context: Context, caller: Member) -> None:
+    async with caller.transaction() as (session, user):
+        stats = await service.all_time_stats(session, user=user, now=context.runtime.clock.now())
+    await caller.chat.send_message(stats.text)

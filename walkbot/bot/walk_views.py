@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from walkbot.bot import callbacks
 from walkbot.bot.scales import scale_rows
 from walkbot.domain import walks as domain
 
@@ -13,7 +14,7 @@ Rendered = tuple[str, InlineKeyboardMarkup]
 
 
 def _control(label: str, walk_id: int, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"w:{walk_id}:{action}")
+    return callbacks.button(label, callbacks.WALK, walk_id, action)
 
 
 def controls(walk_id: int, *, paused: bool) -> InlineKeyboardMarkup:
@@ -32,11 +33,11 @@ def start_card(walk_id: int) -> InlineKeyboardMarkup:
 
 
 def _rating_data(walk_id: int, step: str, value: str) -> str:
-    return f"r:{walk_id}:{step}:{value}"
+    return callbacks.data(callbacks.RATE, walk_id, step, value)
 
 
 def _rating(label: str, walk_id: int, step: str, value: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=_rating_data(walk_id, step, value))
+    return callbacks.button(label, callbacks.RATE, walk_id, step, value)
 
 
 def effort_prompt(walk_id: int, *, reminder: bool = False) -> Rendered:

@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
-from walkbot.bot import texts, walk_views
+from walkbot.bot import callbacks, texts, walk_views
+from walkbot.bot.feature import Feature
+from walkbot.bot.guard import (
+    REFUSALS,
+    Caller,
+    Member,
+    Tap,
+    for_known_person,
+    for_person,
+    for_set_up_person,
+    on_button,
+)
 from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
     callback_fields,
@@ -22,37 +34,32 @@ from walkbot.context import WalkbotContext as Context
 from walkbot.domain import walks as domain
 from walkbot.scheduling import cues
 from walkbot.services import walks as service
-from walkbot.services.users import get_user
 from walkbot.services.walk_history import history_text
 from walkbot.store.models import Walk
 
+feature = Feature("walks")
 
-async def walk_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    now = rt.clock.now()
+
+@feature.command("walk", menu="Start today's backward-walking session")
+@for_set_up_person
+async def walk_command(update: Update, context: Context, caller: Member) -> None:
+    now = context.runtime.clock.now()
     try:
         plan = domain.parse_custom_plan(" ".join(context.args)) if context.args else None
     except domain.PlanError as error:
-        await chat.send_message(str(error))
+        await caller.chat.send_message(str(error))
         return
-    async with rt.transaction() as session:
-        card = await service.request_walk(
-            session, telegram_id=person.telegram_id, plan=plan, now=now
-        )
+    async with caller.transaction() as (session, _):
+        card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
     text, markup = _walk_reply(card)
-    await chat.send_message(text, reply_markup=markup)
+    await caller.chat.send_message(text, reply_markup=markup)
 
 
 def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | None]:
     if card.kind == "testing":
         return texts.SIXMIN_RUNNING, stop_button(card.id)
-    if card.kind == "need_start":
-        return texts.NEED_START, None
-    if card.kind == "finish_setup":
-        return texts.FINISH_SETUP_FIRST, None
+    if card.kind in REFUSALS:  # the guard answers these before the service is asked
+        return REFUSALS[card.kind], None
     if card.kind == "open":
         status = joined(texts.ALREADY_WALKING, card.status)
         return status, walk_views.controls(card.id, paused=card.paused)
@@ -60,18 +67,18 @@ def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | Non
     return text, walk_views.start_card(card.id)
 
 
-async def control(update: Update, context: Context) -> None:
+@feature.button(callbacks.WALK)
+@on_button
+async def control(update: Update, context: Context, tap: Tap) -> None:
     """Start, Pause, Resume, Stop, "I need to stop", Not now: only on one's own open walk."""
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    walk_text, action = callback_fields(query.data, 2)
+    query = tap.query
+    walk_text, action = callback_fields(tap.data, 2)
     walk_id = number_field(walk_text)
     rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
         result = await service.control(
-            session, user_id=person.telegram_id, walk_id=walk_id, action=action, now=now
+            session, user_id=tap.id, walk_id=walk_id, action=action, now=now
         )
     if result.walk is None or not result.done:
         await query.answer(texts.STALE_BUTTON)
@@ -126,7 +133,8 @@ async def _after_stop(context: Context, walk: Any, text: str, now: Any) -> None:
         cues.schedule_rating_reminder(context.job_queue, walk, now)
 
 
-async def _send(context: Context, walk: Any, text: str, *, paused: bool) -> None:
+async def _send(context: Context, walk: Walk, text: str, *, paused: bool) -> None:
+    assert walk.id is not None  # a stored walk
     await context.bot.send_message(
         walk.user_id,
         text,
@@ -135,31 +143,30 @@ async def _send(context: Context, walk: Any, text: str, *, paused: bool) -> None
     )
 
 
-async def stop_command(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
+@feature.command("stop", menu="End the walk you're on")
+@for_person
+async def stop_command(update: Update, context: Context, caller: Caller) -> None:
     rt = context.runtime
     now = rt.clock.now()
     async with rt.transaction() as session:
-        result = await service.stop_open(session, user_id=person.telegram_id, now=now)
+        result = await service.stop_open(session, user_id=caller.id, now=now)
     if result.walk is None or not result.done:
-        await chat.send_message(texts.NO_WALK)
+        await caller.chat.send_message(texts.NO_WALK)
     elif result.summary is None:
-        await chat.send_message(texts.WALK_CANCELLED)
+        await caller.chat.send_message(texts.WALK_CANCELLED)
     else:
         await _after_stop(context, result.walk, result.summary.text, now)
 
 
-async def rate(update: Update, context: Context) -> None:
-    query, person = update.callback_query, person_of(update)
-    if query is None or person is None or query.data is None:
-        return
-    walk_text, step, raw = callback_fields(query.data, 3)
+@feature.button(callbacks.RATE)
+@on_button
+async def rate(update: Update, context: Context, tap: Tap) -> None:
+    query = tap.query
+    walk_text, step, raw = callback_fields(tap.data, 3)
     value = number_field(raw)
     rt = context.runtime
     async with rt.transaction() as session:
-        walk = await _walk(session, person.telegram_id, walk_text)
+        walk = await _walk(session, tap.id, walk_text)
         skip_ok = raw == "skip" and step in {"pain", "note"}
         rated = None
         if walk is not None and (value is not None or skip_ok):
@@ -174,7 +181,7 @@ async def rate(update: Update, context: Context) -> None:
     await _next_rating(context, walk, rated)
 
 
-async def _walk(session: Any, user_id: int, walk_text: str) -> Any:
+async def _walk(session: AsyncSession, user_id: int, walk_text: str) -> Walk | None:
     walk_id = number_field(walk_text)
     if walk_id is None:
         return None
@@ -185,7 +192,8 @@ def _chosen(step: str, value: int) -> str:
     return domain.effort_button(value) if step == "effort" else f"{value}/10"
 
 
-async def _next_rating(context: Context, walk: Any, rated: service.Rated) -> None:
+async def _next_rating(context: Context, walk: Walk, rated: service.Rated) -> None:
+    assert walk.id is not None  # a stored walk
     if rated.next_step == "pain":
         text, markup = walk_views.pain_prompt(walk.id)
     elif rated.next_step == "note":
@@ -219,16 +227,9 @@ async def take_note(update: Update, context: Context) -> bool:
     return True
 
 
-async def history(update: Update, context: Context) -> None:
-    person, chat = person_of(update), update.effective_chat
-    if person is None or chat is None:
-        return
-    rt = context.runtime
-    async with rt.transaction() as session:
-        user = await get_user(session, telegram_id=person.telegram_id)
-        text = (
-            texts.NEED_START
-            if user is None
-            else await history_text(session, user=user, now=rt.clock.now())
-        )
-    await chat.send_message(text)
+@feature.command("history", menu="Your latest walks")
+@for_known_person
+async def history(update: Update, context: Context, caller: Member) -> None:
+    async with caller.transaction() as (session, user):
+        text = await history_text(session, user=user, now=context.runtime.clock.now())
+    await caller.chat.send_message(text)

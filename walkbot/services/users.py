@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,26 @@ class Person:
 
 async def get_user(session: AsyncSession, *, telegram_id: int) -> User | None:
     return await session.get(User, telegram_id)
+
+
+ReadinessKind = Literal["need_start", "finish_setup", "ready"]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How far someone has come: never started (no row), still setting up, or ready."""
+
+    kind: ReadinessKind
+    user: User | None = None  # None only for need_start
+
+
+async def readiness(session: AsyncSession, *, telegram_id: int) -> Readiness:
+    """One primary-key read. A service that reads the same person again in this transaction gets
+    the row from the session's identity map, without another query."""
+    user = await get_user(session, telegram_id=telegram_id)
+    if user is None:
+        return Readiness("need_start")
+    return Readiness("finish_setup" if user.onboarding_step is not None else "ready", user)
 
 
 async def create_user(session: AsyncSession, *, person: Person, now: datetime) -> User:

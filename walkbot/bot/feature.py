@@ -1,0 +1,122 @@
+"""A feature's handlers, declared next to the functions that handle them: each command with its
+menu entry, each button with its callback prefix. The root (bot/handlers.py) only composes
+features, in an order it shows; app.py builds the command menus from the same features.
+
+    feature = Feature("walks")
+
+    @feature.command("walk", menu="Start today's backward-walking session")
+    @for_set_up_person
+    async def walk_command(update, context, caller): ...
+
+Declaring records what to build; nothing touches an Application until `handlers()` is called.
+Handlers and menu entries keep the order they are declared in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from walkbot.bot import callbacks
+from walkbot.bot.guard import Handler
+from walkbot.context import WalkbotContext
+
+Chats = Literal["private", "groups"]
+WalkbotHandler = BaseHandler[Update, WalkbotContext, Any]
+H = TypeVar("H", bound=Handler)
+
+CHAT_FILTERS: dict[Chats, filters.BaseFilter] = {
+    "private": filters.ChatType.PRIVATE,
+    "groups": filters.ChatType.GROUPS,
+}
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    chats: Chats
+    command: BotCommand
+
+
+class Feature:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._builders: list[Callable[[], WalkbotHandler]] = []
+        self._menu: list[MenuEntry] = []
+        self._prefixes: list[str] = []
+
+    def command(
+        self, name: str, *, menu: str | None = None, chats: Chats = "private"
+    ) -> Callable[[H], H]:
+        """`/name` in private chats (or groups); `menu` is its line in that chat type's menu."""
+
+        def declare(callback: H) -> H:
+            self._builders.append(
+                lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats])
+            )
+            if menu is not None:
+                self._menu.append(MenuEntry(chats, BotCommand(name, menu)))
+            return callback
+
+        return declare
+
+    def button(self, prefix: str, *choices: str) -> Callable[[H], H]:
+        """Taps on buttons whose data the views built under `prefix` (see callbacks.pattern)."""
+
+        def declare(callback: H) -> H:
+            self._prefixes.append(prefix)
+            self._builders.append(
+                lambda: CallbackQueryHandler(callback, pattern=callbacks.pattern(prefix, *choices))
+            )
+            return callback
+
+        return declare
+
+    def any_button(self) -> Callable[[H], H]:
+        """Every tap no other handler took (register it after the features)."""
+
+        def declare(callback: H) -> H:
+            self._builders.append(lambda: CallbackQueryHandler(callback))
+            return callback
+
+        return declare
+
+    def message(self, message_filter: filters.BaseFilter) -> Callable[[H], H]:
+        def declare(callback: H) -> H:
+            self._builders.append(lambda: MessageHandler(message_filter, callback))
+            return callback
+
+        return declare
+
+    def my_chat_member(self) -> Callable[[H], H]:
+        """The bot itself added to or removed from a chat, or blocked and unblocked."""
+
+        def declare(callback: H) -> H:
+            self._builders.append(
+                lambda: ChatMemberHandler(callback, ChatMemberHandler.MY_CHAT_MEMBER)
+            )
+            return callback
+
+        return declare
+
+    def handlers(self) -> list[WalkbotHandler]:
+        """Fresh PTB handlers, in the order declared."""
+        return [build() for build in self._builders]
+
+    def menu(self, chats: Chats) -> list[BotCommand]:
+        return [entry.command for entry in self._menu if entry.chats == chats]
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The callback prefixes this feature answers."""
+        return tuple(self._prefixes)
