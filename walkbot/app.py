@@ -6,10 +6,11 @@ import asyncio
 import logging
 from typing import cast
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import ApplicationBuilder
 
 from walkbot.bot import handlers
+from walkbot.bot.notifier import BotNotifier
 from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.clock import Clock, SystemClock
 from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_runtime
@@ -19,7 +20,7 @@ from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, sixmin
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
-from walkbot.store.db import create_engine, session_factory
+from walkbot.store.db import SessionFactory, create_engine, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,6 @@ GROUP_COMMANDS = [BotCommand("help", "What walkbot does")]
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> WalkbotApp:
     engine = create_engine(settings.database_url)
-    runtime = Runtime(
-        settings=settings, sessions=session_factory(engine), clock=clock or SystemClock()
-    )
 
     async def post_init(app: WalkbotApp) -> None:
         await app.bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
@@ -77,9 +75,22 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
     # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
     app = cast(WalkbotApp, builder.build())
-    install_runtime(app, runtime)
+    install_runtime(app, build_runtime(settings, session_factory(engine), clock, app.bot))
     handlers.register(app)
     return app
+
+
+def build_runtime(
+    settings: Settings, sessions: SessionFactory, clock: Clock | None, bot: Bot
+) -> Runtime:
+    """What handlers and jobs share, wired: the ports they send through are Telegram messages
+    and buttons (bot/notifier.py) on `bot`."""
+    return Runtime(
+        settings=settings,
+        sessions=sessions,
+        clock=clock or SystemClock(),
+        notifier=BotNotifier(bot),
+    )
 
 
 async def _prune(context: WalkbotContext) -> None:
