@@ -13,6 +13,7 @@ from tests.people import add_onboarded_person, person_in
 from walkbot.domain.nudges import PauseUntil, parse_pause
 from walkbot.services import dispatch as service
 from walkbot.services import onboarding as flow
+from walkbot.services import reminders
 from walkbot.services.users import Person, create_user, get_user, mark_blocked, touch_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import FailedDelivery, RestPeriod, User, Walk
@@ -130,13 +131,13 @@ async def test_snooze_comes_back_once_without_a_snooze_button(sessions: SessionF
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
     async with alice_in(sessions) as (session, user):
-        assert await service.snooze(session, user=user, now=tap, day=date(2026, 1, 4)) == (
+        assert await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 4)) == (
             "stale",
             None,
         )
-        outcome, until = await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        outcome, until = await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
         assert (outcome, until) == ("snoozed", tap + timedelta(minutes=30))
-        again, _ = await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        again, _ = await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
         assert again == "already"
     assert (await claim(sessions, tap + timedelta(minutes=29))).rows == 0
     claimed = await claim(sessions, tap + timedelta(minutes=30))
@@ -157,19 +158,19 @@ async def test_a_second_snooze_the_same_day_is_refused_after_the_first_came_back
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
     async with alice_in(sessions) as (session, user):
-        assert (await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
+        assert (await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
             "snoozed"
         )
     assert len((await claim(sessions, tap + timedelta(minutes=30))).send) == 1
     later = tap + timedelta(minutes=35)
     async with alice_in(sessions) as (session, user):
-        outcome, _ = await service.snooze(session, user=user, now=later, day=date(2026, 1, 5))
+        outcome, _ = await reminders.snooze(session, user=user, now=later, day=date(2026, 1, 5))
         assert outcome == "already"
     assert (await claim(sessions, later + timedelta(minutes=30))).rows == 0
     tuesday = MONDAY_8 + timedelta(days=1)
     assert len((await claim(sessions, tuesday)).send) == 1
     async with alice_in(sessions) as (session, user):
-        outcome, _ = await service.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
+        outcome, _ = await reminders.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
         assert outcome == "snoozed"
 
 
@@ -183,7 +184,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     async def change_time(now: datetime, hour: int) -> datetime | None:
         async with alice_in(sessions) as (session, user):
             user.reminder_time = time(hour, 0)
-            await service.reschedule(session, user=user, now=now)
+            await reminders.reschedule(session, user=user, now=now)
             return user.next_nudge_at
 
     monday_9, monday_10 = MONDAY_8 + timedelta(hours=1), MONDAY_8 + timedelta(hours=2)
@@ -192,7 +193,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     assert await change_time(monday_9 + timedelta(minutes=5), 10) == monday_10 + timedelta(days=1)
     tuesday_10 = monday_10 + timedelta(days=1)
     async with alice_in(sessions) as (session, user):
-        accepted, following = await service.not_today(
+        accepted, following = await reminders.not_today(
             session, user=user, now=tuesday_10 - timedelta(hours=3), day=date(2026, 1, 6)
         )
         assert accepted and following == tuesday_10 + timedelta(days=1)
@@ -208,7 +209,7 @@ async def test_moving_the_summary_slot_later_does_not_report_a_week_twice(
     assert len((await claim(sessions, sunday)).send) == 1
     async with alice_in(sessions) as (session, user):
         user.summary_time = time(20, 0)
-        await service.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
+        await reminders.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
         assert user.next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
         # A row still due for a reported week (set by hand, or by an older version) is skipped.
         user.next_summary_at = sunday + timedelta(hours=2)
@@ -222,8 +223,8 @@ async def test_not_today_drops_a_pending_snooze(sessions: SessionFactory) -> Non
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=1)
     async with alice_in(sessions) as (session, user):
-        await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
-        accepted, following = await service.not_today(
+        await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        accepted, following = await reminders.not_today(
             session, user=user, now=tap, day=date(2026, 1, 5)
         )
         assert accepted
@@ -238,11 +239,11 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
     request = parse_pause("7", now=now, zone=LONDON)
     assert isinstance(request, PauseUntil)
     async with alice_in(sessions) as (session, user):
-        await service.pause(session, user=user, now=now, until=request)
+        await reminders.pause(session, user=user, now=now, until=request)
         assert user.next_nudge_at == datetime(2026, 1, 12, 8, tzinfo=UTC)  # next Monday
         longer = parse_pause("2026-01-20", now=now, zone=LONDON)
         assert isinstance(longer, PauseUntil)
-        await service.pause(session, user=user, now=now, until=longer)
+        await reminders.pause(session, user=user, now=now, until=longer)
         assert user.next_nudge_at == datetime(2026, 1, 21, 8, tzinfo=UTC)  # Wednesday after
         periods = (await session.exec(select(RestPeriod))).all()
         assert [(p.starts_at, p.ends_at) for p in periods] == [
@@ -250,8 +251,8 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
         ]
     later = now + timedelta(days=1)  # Tuesday 10:00
     async with alice_in(sessions) as (session, user):
-        assert await service.resume(session, user=user, now=later)
-        assert not await service.resume(session, user=user, now=later)
+        assert await reminders.resume(session, user=user, now=later)
+        assert not await reminders.resume(session, user=user, now=later)
         assert user.next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
         period = (await session.exec(select(RestPeriod))).one()
         assert period.ends_at == later  # the rest that happened stays on record
@@ -281,7 +282,7 @@ async def test_summary_week_and_advance(sessions: SessionFactory) -> None:
     assert (await row(sessions)).next_summary_at == sunday + timedelta(days=7)
     async with alice_in(sessions) as (session, user):
         user.summary_day = MON
-        await service.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
+        await reminders.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
     # Monday 12 January would report the week just reported on Sunday: the slot after it does.
     monday = datetime(2026, 1, 19, 18, tzinfo=UTC)
     assert (await row(sessions)).next_summary_at == monday
@@ -391,9 +392,9 @@ async def test_batches_are_bounded_and_unscheduled_rows_get_instants(
     first = await claim(sessions, MONDAY_8, limit=2)
     assert len(first.send) == 2  # the claim itself never sweeps: ALICE is not among them
     async with transaction(sessions) as session:
-        assert await service.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 1
+        assert await reminders.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 1
     async with transaction(sessions) as session:
-        assert await service.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 0
+        assert await reminders.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 0
     second = await claim(sessions, MONDAY_8, limit=2)
     assert len(second.send) == 2
     third = await claim(sessions, MONDAY_8, limit=2)

@@ -58,6 +58,7 @@ from walkbot.delivery import Delivery, Result, send_message
 from walkbot.ratelimit import background
 from walkbot.runtime import Runtime
 from walkbot.services import dispatch as service
+from walkbot.services import reminders
 from walkbot.services.summaries import gather_week, report_from
 from walkbot.store.models import User
 
@@ -155,7 +156,7 @@ async def dispatch_once(
     stats, pacer = DispatchStats(), Pacer(rate)
     while sweep and keep_going():
         async with runtime.transaction() as session:
-            count = await service.schedule_unscheduled(
+            count = await reminders.schedule_unscheduled(
                 session, now=now or runtime.clock.now(), limit=limit
             )
         stats.scheduled += count
