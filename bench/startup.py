@@ -135,7 +135,7 @@ async def idle_tick_ms(database_url: str, times: int = 5) -> float:
     try:
         for _ in range(times):
             started = time.perf_counter()
-            stats = await dispatch_once(None, runtime)  # type: ignore[arg-type]
+            stats = await dispatch_once(runtime)
             took.append(time.perf_counter() - started)
             assert stats.batches == 0, "something was due: the seed plan is wrong"
     finally:

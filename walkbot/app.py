@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import Any, Protocol, cast
 
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import ApplicationBuilder
@@ -18,6 +18,10 @@ from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, sixmin
+from walkbot.services.dispatch import Source
+from walkbot.services.knee_source import KneeCheckSender, KneeCheckSource
+from walkbot.services.nudge_source import NudgeSender, NudgeSource
+from walkbot.services.summary_source import ReportSender, SummarySource
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, create_engine, session_factory
@@ -52,7 +56,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
-        dispatch.start(app)  # one job for every nudge, summary and knee check
+        dispatch.start(app)  # one job for every queue source (queue_sources)
         await sixmin.restore(app)
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
@@ -85,11 +89,27 @@ def build_runtime(
 ) -> Runtime:
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
+    notifier = BotNotifier(bot)
     return Runtime(
         settings=settings,
         sessions=sessions,
         clock=clock or SystemClock(),
-        notifier=BotNotifier(bot),
+        notifier=notifier,
+        sources=queue_sources(notifier, sessions),
+    )
+
+
+class QueueNotifier(NudgeSender, ReportSender, KneeCheckSender, Protocol):
+    """The ports of every registered source, as bot/notifier.py implements them."""
+
+
+def queue_sources(notifier: QueueNotifier, sessions: SessionFactory) -> tuple[Source[Any], ...]:
+    """The dispatch queue's registry (services/dispatch.py): every kind of message sent at a
+    stored instant. A new kind is a source beside its feature, added here."""
+    return (
+        NudgeSource(notifier),
+        SummarySource(notifier, sessions),
+        KneeCheckSource(notifier),
     )
 
 
