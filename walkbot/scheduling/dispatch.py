@@ -1,25 +1,38 @@
-"""The dispatch tick: one repeating job sends every due nudge, weekly summary and knee check.
+"""The dispatch tick: one repeating job sends whatever every registered queue source has due
+(reminders, weekly summaries, knee checks; see services/dispatch.py for what a source is).
 
 Entry points (the app uses the first; benchmarks and tests may call the second directly):
 
 - `start(app)`: registers ONE JobQueue job named "dispatch", every
   settings.dispatch_interval_seconds. Nothing is loaded at start-up, so start-up cost does not
-  grow with the number of people: due rows are found by the indexed next_*_at columns.
-- `await dispatch_once(bot, runtime, *, now=None, limit=BATCH_SIZE, rate=RATE, keep_going=...)
-  -> DispatchStats`: drains what is due, batch by batch, until nothing is due (or keep_going()
-  says stop), and returns counts. `now=None` reads runtime.clock for each batch.
+  grow with the number of people: due rows are found by indexed columns (users.next_*_at...).
+- `await dispatch_once(runtime, *, sources=None, now=None, limit=BATCH_SIZE, rate=RATE,
+  keep_going=..., sweep=False) -> DispatchStats`: drains what is due, batch by batch, until
+  nothing is due (or keep_going() says stop), and returns counts. `sources=None` takes the
+  runtime's registry (Runtime.sources, set by app.queue_sources); `now=None` reads
+  runtime.clock for each batch.
+
+This module knows no kind of message by name: everything below holds for every source.
 
 Transaction shape (the row is the truth):
-1. Claim, in one short transaction per batch of at most `limit` rows of each kind: lock due rows
-   (PostgreSQL: FOR UPDATE SKIP LOCKED, so two dispatchers never take the same row), decide
-   each (send / skip as too late / skip as already walked / resting), advance it to its next
-   instant, COMMIT. No lock is held while talking to Telegram: a 50-row batch at 25 msg/s takes
-   2 s, and holding row locks that long would block the person's own /settings or /pause.
-2. Send the batch, paced (below Telegram's 30 msg/s, so cues and command replies, which share
-   the bot's rate limiter, still find room) with bounded concurrency; 429s wait and retry,
-   5xx/timeouts back off a bounded number of times (walkbot.delivery).
-3. Record results in a second short transaction: 403 -> inactive and unscheduled; given up ->
-   a FailedDelivery row.
+1. Claim, one short transaction per source per batch of at most `limit` rows: the source locks
+   due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two dispatchers never take the same row),
+   decides each (send / skip: too late, already walked, resting...), advances it to its next
+   instant; each message to send is written down as in flight; COMMIT. A source whose claim
+   raises is logged and left out until the next tick; its rows stay due and the others go on.
+   No lock is held while talking to Telegram: a 50-row batch at 25 msg/s takes 2 s, and
+   holding row locks that long would block the person's own /settings or /pause.
+2. Send the batch as background sends (walkbot.ratelimit.background: cues and replies go
+   first), paced by the event loop's clock (below Telegram's 30 msg/s, so cues and command
+   replies, which share the bot's rate limiter, still find room), one task per chat with
+   bounded concurrency, each item through its source's `deliver` (a port that bot/notifier.py
+   implements); 429s wait and retry, 5xx/timeouts back off a bounded number of times
+   (walkbot.delivery). A chat that refuses a message is not tried again in this batch.
+3. Record results in a second short transaction: the in-flight marks of what arrived are
+   cleared; a refusing chat is handed to its source (a person: inactive and unscheduled);
+   given up -> the mark keeps the reason (a FailedDelivery row).
+Sweeps (`sweep=True`: at start-up and hourly from the tick) first let each source do its
+upkeep, such as giving instants to people who have none.
 
 So delivery is at-most-once: no two dispatchers, ticks or restarts send the same message (its
 row was advanced before it was sent, by whichever dispatcher claimed it). One narrow exception
@@ -30,12 +43,13 @@ is Telegram's, not ours: a request that timed out after Telegram had accepted it
   False first, the tick stops claiming, finishes sending the batch it already claimed, and PTB's
   JobQueue.stop(wait=True) waits for it. Rows not yet claimed stay due for the next start.
 - A hard kill (SIGKILL, power loss) can lose at most the one claimed batch in flight (<= `limit`
-  rows of each kind). It is not lost without trace: the claim wrote each of its messages down as
-  a FailedDelivery row marked in flight (service.IN_FLIGHT), and only a result clears it, so
-  the rows left behind name exactly who missed what. They are not resent: one of them may have
-  reached the phone just before the kill, and at-most-once is the promise.
-- Down time: rows stay due; on return catch_up_decision sends a nudge up to 2 h late once,
-  otherwise skips it, and advances from now, so there is never a burst of stale nudges.
+  rows of each source). It is not lost without trace: the claim wrote each of its messages down
+  as a FailedDelivery row marked in flight (service.IN_FLIGHT), and only a result clears it, so
+  the rows left behind name exactly which chat missed what. They are not resent: one of them
+  may have reached the phone just before the kill, and at-most-once is the promise.
+- Down time: rows stay due; on return each source's catch-up policy decides (a nudge is sent
+  up to 2 h late once, otherwise skipped, and advanced from now), so there is never a burst of
+  stale messages.
 """
 
 from __future__ import annotations

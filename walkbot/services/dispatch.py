@@ -9,8 +9,12 @@ knee check; later a group's leaderboard post). Each lives beside its feature
   and return what to send as `Outgoing` items;
 - `deliver`: send one item through the port it was built with (bot/notifier.py implements
   them), answering an Outcome;
-- `blocked`: what a refusing recipient means (a person: inactive, nothing more is due).
-The composition root (app.py) registers the sources; the queue never names one.
+- `blocked`: what a refusing recipient means (a person: inactive, nothing more is due; a
+  group, say, that it removed the bot);
+- optionally `sweep`: upkeep at start-up and hourly (the nudge source gives instants to
+  people who have none).
+The composition root (app.py queue_sources) registers the sources; the queue never names one.
+How to add one: docs/architecture.md.
 
 What this module shares among them:
 - `claim_due` claims for the given sources and writes each message to send down as "in
