@@ -97,11 +97,11 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
         cancel_cues(app.job_queue, walk.id)
     if (await notifier.walk_ended(walk.user_id, text)).blocked:
         await _blocked_after_walk(app, walk.id)
-    elif await ask_effort(app, walk) and app.job_queue is not None:
+    elif await _ask_effort(app, walk) and app.job_queue is not None:
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def ask_effort(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
+async def _ask_effort(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
     """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
     assert walk.id is not None
     sent = await runtime_of(app).notifier.effort_prompt(walk.user_id, walk.id, reminder=reminder)
@@ -150,7 +150,7 @@ async def _reminder_job(context: WalkbotContext) -> None:
             return
         walk.rating_reminded = True
         session.add(walk)
-    await ask_effort(app, walk, reminder=True)
+    await _ask_effort(app, walk, reminder=True)
 
 
 async def restore(app: WalkbotApp) -> None:
