@@ -119,8 +119,9 @@ def forget_updates(database_url: str) -> None:
 async def idle_tick_ms(database_url: str, times: int = 5) -> float:
     """Median wall time of one dispatch tick that finds nothing due (the documented entry point
     walkbot.scheduling.dispatch.dispatch_once, in this process; no message is sent)."""
-    from walkbot.clock import SystemClock
-    from walkbot.runtime import Runtime
+    from telegram import Bot
+
+    from walkbot.app import build_runtime
     from walkbot.scheduling.dispatch import dispatch_once
     from walkbot.settings import Settings
     from walkbot.store.db import create_engine as create_async_engine
@@ -128,12 +129,13 @@ async def idle_tick_ms(database_url: str, times: int = 5) -> float:
 
     settings = Settings(telegram_bot_token=TEST_TOKEN, database_url=database_url, _env_file=None)
     engine = create_async_engine(database_url)
-    runtime = Runtime(settings=settings, sessions=session_factory(engine), clock=SystemClock())
+    bot = Bot(TEST_TOKEN)  # never called: nothing is due
+    runtime = build_runtime(settings, session_factory(engine), None, bot)
     took = []
     try:
         for _ in range(times):
             started = time.perf_counter()
-            stats = await dispatch_once(None, runtime)  # type: ignore[arg-type]
+            stats = await dispatch_once(runtime)
             took.append(time.perf_counter() - started)
             assert stats.batches == 0, "something was due: the seed plan is wrong"
     finally:

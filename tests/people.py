@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.clock import SystemClock
 from walkbot.domain.profile import days_to_mask
 from walkbot.sandbox import FakeBotApi, FakeUser
-from walkbot.services.dispatch import reschedule
+from walkbot.services.reminders import reschedule
 from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import User

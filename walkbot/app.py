@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import Any, Protocol, cast
 
-from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import Bot, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import ApplicationBuilder
 
 from walkbot.bot import handlers
+from walkbot.bot.notifier import BotNotifier
 from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.clock import Clock, SystemClock
 from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_runtime
@@ -17,18 +18,19 @@ from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, sixmin
+from walkbot.services.dispatch import Source
+from walkbot.services.knee_source import KneeCheckSender, KneeCheckSource
+from walkbot.services.nudge_source import NudgeSender, NudgeSource
+from walkbot.services.summary_source import ReportSender, SummarySource
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
-from walkbot.store.db import create_engine, session_factory
+from walkbot.store.db import SessionFactory, create_engine, session_factory
 
 log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> WalkbotApp:
     engine = create_engine(settings.database_url)
-    runtime = Runtime(
-        settings=settings, sessions=session_factory(engine), clock=clock or SystemClock()
-    )
 
     async def post_init(app: WalkbotApp) -> None:
         private, groups = handlers.private_menu(), handlers.group_menu()
@@ -37,7 +39,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
-        dispatch.start(app)  # one job for every nudge, summary and knee check
+        dispatch.start(app)  # one job for every queue source (queue_sources)
         await sixmin.restore(app)
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
@@ -60,9 +62,38 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
     # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
     app = cast(WalkbotApp, builder.build())
-    install_runtime(app, runtime)
+    install_runtime(app, build_runtime(settings, session_factory(engine), clock, app.bot))
     handlers.register(app)
     return app
+
+
+def build_runtime(
+    settings: Settings, sessions: SessionFactory, clock: Clock | None, bot: Bot
+) -> Runtime:
+    """What handlers and jobs share, wired: the ports they send through are Telegram messages
+    and buttons (bot/notifier.py) on `bot`."""
+    notifier = BotNotifier(bot)
+    return Runtime(
+        settings=settings,
+        sessions=sessions,
+        clock=clock or SystemClock(),
+        notifier=notifier,
+        sources=queue_sources(notifier, sessions),
+    )
+
+
+class QueueNotifier(NudgeSender, ReportSender, KneeCheckSender, Protocol):
+    """The ports of every registered source, as bot/notifier.py implements them."""
+
+
+def queue_sources(notifier: QueueNotifier, sessions: SessionFactory) -> tuple[Source[Any], ...]:
+    """The dispatch queue's registry (services/dispatch.py): every kind of message sent at a
+    stored instant. A new kind is a source beside its feature, added here."""
+    return (
+        NudgeSource(notifier),
+        SummarySource(notifier, sessions),
+        KneeCheckSource(notifier),
+    )
 
 
 async def _prune(context: WalkbotContext) -> None:

@@ -1,7 +1,9 @@
-"""What every handler and job needs: the settings, the store and the clock.
+"""What every handler and job needs: the settings, the store, the clock, and the port the
+jobs send through.
 
 It lives outside bot/ so that scheduled jobs (scheduling/) can use it without importing the
-Telegram handlers; the composition root (app.py) builds one per Application.
+Telegram handlers; the composition root (app.py) builds one per Application, with a
+bot/notifier.py BotNotifier as its `notifier` and the queue sources it registers.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.clock import Clock
+from walkbot.ports import JobNotifier
+from walkbot.services.dispatch import Source
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 
@@ -22,6 +27,9 @@ class Runtime:
     settings: Settings
     sessions: SessionFactory
     clock: Clock
+    notifier: JobNotifier  # what the cue jobs send (walkbot/ports.py)
+    # The dispatch queue's registry: every kind of message sent at a stored instant.
+    sources: tuple[Source[Any], ...] = ()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.fakes import real_sources
 from tests.people import LONDON, people_due_a_reminder
 from walkbot.app import build_application
 from walkbot.clock import SystemClock
@@ -47,9 +48,12 @@ async def test_a_claim_skips_rows_another_dispatcher_holds(
     ids = await _seed(sessions, 10)
     now = SystemClock().now()
     async with transaction(sessions) as first:
-        held = await service.claim_due(first, now=now, limit=4)  # not committed yet
+        sources = real_sources(sessions)
+        held = await service.claim_due(first, sources=sources, now=now, limit=4)  # uncommitted
         async with transaction(sessions) as second:
-            other = await asyncio.wait_for(service.claim_due(second, now=now, limit=100), 5)
+            other = await asyncio.wait_for(
+                service.claim_due(second, sources=sources, now=now, limit=100), 5
+            )
     a = {o.user_id for o in held.send}
     b = {o.user_id for o in other.send}
     assert len(a) == 4 and len(b) == 6
@@ -66,7 +70,7 @@ async def test_two_dispatchers_send_each_nudge_exactly_once(
         await app.initialize()
     try:
         stats = await asyncio.gather(
-            *(dispatch_once(app.bot, runtime_of(app), limit=10, rate=500) for app in apps)
+            *(dispatch_once(runtime_of(app), limit=10, rate=500) for app in apps)
         )
     finally:
         for app in apps:

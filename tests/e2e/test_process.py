@@ -132,7 +132,7 @@ async def test_sigkill_mid_fan_out_sends_nothing_twice_and_leaves_a_trace_of_the
             async with transaction(sessions) as session:
                 rows = (await session.exec(select(FailedDelivery))).all()
             marked.clear()
-            marked.update(r.user_id for r in rows if r.detail == IN_FLIGHT)
+            marked.update(r.chat_id for r in rows if r.detail == IN_FLIGHT and r.chat_id)
             return set(delivered()) | marked == set(ids)
 
         def resent() -> set[int]:

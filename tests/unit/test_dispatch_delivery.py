@@ -117,17 +117,19 @@ async def test_the_pacer_spreads_starts_evenly() -> None:
 async def test_the_pacer_leaves_a_full_interval_before_every_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same on a clock that only the pacer's sleeps move, so the gaps are exact: a pacer
-    that bunched starts in pairs or threes would pass any wall-clock test on a busy machine."""
+    """The same on an event-loop clock that only the pacer's sleeps move (the pacer reads
+    loop.time()), so the gaps are exact: a pacer that bunched starts in pairs or threes would
+    pass any wall-clock test on a busy machine."""
     now = [1000.0]
 
     async def sleep(seconds: float) -> None:
         now[0] += seconds
 
+    loop = SimpleNamespace(time=lambda: now[0])
     monkeypatch.setattr(
-        "walkbot.scheduling.dispatch.time", SimpleNamespace(monotonic=lambda: now[0])
+        "walkbot.scheduling.dispatch.asyncio",
+        SimpleNamespace(get_running_loop=lambda: loop, sleep=sleep),
     )
-    monkeypatch.setattr("walkbot.scheduling.dispatch.asyncio", SimpleNamespace(sleep=sleep))
     pacer = Pacer(rate=50)
     starts = []
     for _ in range(11):

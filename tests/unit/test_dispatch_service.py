@@ -1,18 +1,22 @@
-"""The dispatch queue on a migrated database, with explicit `now`: claiming advances rows,
-decisions (late, walked, resting), snooze once, not today, pause/resume, 403, settings."""
+"""The dispatch queue and its registered sources (nudges, summaries, knee checks) on a migrated
+database, with explicit `now`: claiming advances rows, decisions (late, walked, resting),
+snooze once, not today, pause/resume (services/reminders.py), 403, settings."""
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tests.fakes import real_sources
 from tests.people import add_onboarded_person, person_in
 from walkbot.domain.nudges import PauseUntil, parse_pause
 from walkbot.services import dispatch as service
 from walkbot.services import onboarding as flow
+from walkbot.services import reminders
 from walkbot.services.users import Person, create_user, get_user, mark_blocked, touch_user
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import FailedDelivery, RestPeriod, User, Walk
@@ -57,9 +61,17 @@ async def row(sessions: SessionFactory, user_id: int = ALICE) -> User:
         return user
 
 
-async def claim(sessions: SessionFactory, now: datetime, limit: int = 50) -> service.Claimed:
+async def claim(sessions: SessionFactory, now: datetime, limit: int = 50) -> service.Claim[Any]:
     async with transaction(sessions) as session:
-        return await service.claim_due(session, now=now, limit=limit)
+        return await service.claim_due(
+            session, sources=real_sources(sessions), now=now, limit=limit
+        )
+
+
+async def record(sessions: SessionFactory, now: datetime, results: list[service.Result]) -> None:
+    registry = service.by_name(real_sources(sessions))
+    async with transaction(sessions) as session:
+        await service.record_results(session, sources=registry, now=now, results=results)
 
 
 async def test_reschedule_sets_both_instants(sessions: SessionFactory) -> None:
@@ -73,11 +85,12 @@ async def test_due_nudge_is_claimed_once_and_advanced(sessions: SessionFactory) 
     await seed(sessions)
     assert (await claim(sessions, MONDAY_8 - timedelta(seconds=1))).rows == 0
     claimed = await claim(sessions, MONDAY_8 + timedelta(seconds=3))
-    assert [(o.kind, o.user_id, o.due_at, o.snoozable) for o in claimed.send] == [
+    assert [(o.source, o.chat_id, o.due_at, o.payload.snoozable) for o in claimed.send] == [
         ("nudge", ALICE, MONDAY_8, True)
     ]
-    assert claimed.send[0].day == date(2026, 1, 5)
-    assert claimed.send[0].text.startswith("Time for your backward walk: ")
+    assert claimed.send[0].user_id == ALICE
+    assert claimed.send[0].payload.day == date(2026, 1, 5)
+    assert claimed.send[0].payload.text.startswith("Time for your backward walk: ")
     assert (await row(sessions)).next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
     assert (await claim(sessions, MONDAY_8 + timedelta(seconds=4))).rows == 0
 
@@ -88,7 +101,7 @@ async def test_late_by_more_than_two_hours_is_skipped_and_no_burst(
     await seed(sessions)
     back = datetime(2026, 1, 9, 12, tzinfo=UTC)  # down from Monday to Friday noon
     claimed = await claim(sessions, back)
-    assert claimed.send == [] and claimed.late == 1
+    assert claimed.send == [] and claimed.skipped["late"] == 1
     assert (await row(sessions)).next_nudge_at == datetime(2026, 1, 12, 8, tzinfo=UTC)
     assert (await claim(sessions, back + timedelta(seconds=1))).rows == 0
 
@@ -111,7 +124,7 @@ async def test_no_nudge_after_a_walk_that_local_day(sessions: SessionFactory) ->
             Walk(user_id=ALICE, plan={}, status="ended", created_at=started, started_at=started)
         )
     claimed = await claim(sessions, due + timedelta(seconds=1))
-    assert claimed.send == [] and claimed.walked == 1
+    assert claimed.send == [] and claimed.skipped["walked"] == 1
     assert (await row(sessions)).next_nudge_at == datetime(2026, 1, 7, 2, 30, tzinfo=UTC)
 
 
@@ -130,18 +143,18 @@ async def test_snooze_comes_back_once_without_a_snooze_button(sessions: SessionF
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
     async with alice_in(sessions) as (session, user):
-        assert await service.snooze(session, user=user, now=tap, day=date(2026, 1, 4)) == (
+        assert await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 4)) == (
             "stale",
             None,
         )
-        outcome, until = await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        outcome, until = await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
         assert (outcome, until) == ("snoozed", tap + timedelta(minutes=30))
-        again, _ = await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        again, _ = await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
         assert again == "already"
     assert (await claim(sessions, tap + timedelta(minutes=29))).rows == 0
     claimed = await claim(sessions, tap + timedelta(minutes=30))
-    assert [(o.kind, o.snoozable) for o in claimed.send] == [("nudge", False)]
-    assert "again" in claimed.send[0].text
+    assert [(o.source, o.payload.snoozable) for o in claimed.send] == [("nudge", False)]
+    assert "again" in claimed.send[0].payload.text
     user = await row(sessions)
     assert user.next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
     assert not user.nudge_snoozed
@@ -157,19 +170,19 @@ async def test_a_second_snooze_the_same_day_is_refused_after_the_first_came_back
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=2)
     async with alice_in(sessions) as (session, user):
-        assert (await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
+        assert (await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5)))[0] == (
             "snoozed"
         )
     assert len((await claim(sessions, tap + timedelta(minutes=30))).send) == 1
     later = tap + timedelta(minutes=35)
     async with alice_in(sessions) as (session, user):
-        outcome, _ = await service.snooze(session, user=user, now=later, day=date(2026, 1, 5))
+        outcome, _ = await reminders.snooze(session, user=user, now=later, day=date(2026, 1, 5))
         assert outcome == "already"
     assert (await claim(sessions, later + timedelta(minutes=30))).rows == 0
     tuesday = MONDAY_8 + timedelta(days=1)
     assert len((await claim(sessions, tuesday)).send) == 1
     async with alice_in(sessions) as (session, user):
-        outcome, _ = await service.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
+        outcome, _ = await reminders.snooze(session, user=user, now=tuesday, day=date(2026, 1, 6))
         assert outcome == "snoozed"
 
 
@@ -183,7 +196,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     async def change_time(now: datetime, hour: int) -> datetime | None:
         async with alice_in(sessions) as (session, user):
             user.reminder_time = time(hour, 0)
-            await service.reschedule(session, user=user, now=now)
+            await reminders.reschedule(session, user=user, now=now)
             return user.next_nudge_at
 
     monday_9, monday_10 = MONDAY_8 + timedelta(hours=1), MONDAY_8 + timedelta(hours=2)
@@ -192,7 +205,7 @@ async def test_a_settings_change_brings_back_no_reminder_for_a_day_that_had_one(
     assert await change_time(monday_9 + timedelta(minutes=5), 10) == monday_10 + timedelta(days=1)
     tuesday_10 = monday_10 + timedelta(days=1)
     async with alice_in(sessions) as (session, user):
-        accepted, following = await service.not_today(
+        accepted, following = await reminders.not_today(
             session, user=user, now=tuesday_10 - timedelta(hours=3), day=date(2026, 1, 6)
         )
         assert accepted and following == tuesday_10 + timedelta(days=1)
@@ -208,12 +221,12 @@ async def test_moving_the_summary_slot_later_does_not_report_a_week_twice(
     assert len((await claim(sessions, sunday)).send) == 1
     async with alice_in(sessions) as (session, user):
         user.summary_time = time(20, 0)
-        await service.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
+        await reminders.reschedule(session, user=user, now=sunday + timedelta(minutes=5))
         assert user.next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
         # A row still due for a reported week (set by hand, or by an older version) is skipped.
         user.next_summary_at = sunday + timedelta(hours=2)
     claimed = await claim(sessions, sunday + timedelta(hours=2))
-    assert claimed.send == [] and claimed.reported == 1
+    assert claimed.send == [] and claimed.skipped["reported"] == 1
     assert (await row(sessions)).next_summary_at == datetime(2026, 1, 18, 20, tzinfo=UTC)
 
 
@@ -222,8 +235,8 @@ async def test_not_today_drops_a_pending_snooze(sessions: SessionFactory) -> Non
     await claim(sessions, MONDAY_8)
     tap = MONDAY_8 + timedelta(minutes=1)
     async with alice_in(sessions) as (session, user):
-        await service.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
-        accepted, following = await service.not_today(
+        await reminders.snooze(session, user=user, now=tap, day=date(2026, 1, 5))
+        accepted, following = await reminders.not_today(
             session, user=user, now=tap, day=date(2026, 1, 5)
         )
         assert accepted
@@ -238,11 +251,11 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
     request = parse_pause("7", now=now, zone=LONDON)
     assert isinstance(request, PauseUntil)
     async with alice_in(sessions) as (session, user):
-        await service.pause(session, user=user, now=now, until=request)
+        await reminders.pause(session, user=user, now=now, until=request)
         assert user.next_nudge_at == datetime(2026, 1, 12, 8, tzinfo=UTC)  # next Monday
         longer = parse_pause("2026-01-20", now=now, zone=LONDON)
         assert isinstance(longer, PauseUntil)
-        await service.pause(session, user=user, now=now, until=longer)
+        await reminders.pause(session, user=user, now=now, until=longer)
         assert user.next_nudge_at == datetime(2026, 1, 21, 8, tzinfo=UTC)  # Wednesday after
         periods = (await session.exec(select(RestPeriod))).all()
         assert [(p.starts_at, p.ends_at) for p in periods] == [
@@ -250,8 +263,8 @@ async def test_pause_and_resume(sessions: SessionFactory) -> None:
         ]
     later = now + timedelta(days=1)  # Tuesday 10:00
     async with alice_in(sessions) as (session, user):
-        assert await service.resume(session, user=user, now=later)
-        assert not await service.resume(session, user=user, now=later)
+        assert await reminders.resume(session, user=user, now=later)
+        assert not await reminders.resume(session, user=user, now=later)
         assert user.next_nudge_at == datetime(2026, 1, 7, 8, tzinfo=UTC)
         period = (await session.exec(select(RestPeriod))).one()
         assert period.ends_at == later  # the rest that happened stays on record
@@ -268,7 +281,7 @@ async def test_a_nudge_due_inside_a_rest_is_not_sent(sessions: SessionFactory) -
             )
         )
     claimed = await claim(sessions, MONDAY_8)
-    assert claimed.send == [] and claimed.resting == 1
+    assert claimed.send == [] and claimed.skipped["resting"] == 1
     assert (await row(sessions)).next_nudge_at == datetime(2026, 1, 9, 8, tzinfo=UTC)
 
 
@@ -277,15 +290,15 @@ async def test_summary_week_and_advance(sessions: SessionFactory) -> None:
     assert (await row(sessions)).next_nudge_at is None  # reminders off
     sunday = datetime(2026, 1, 11, 18, tzinfo=UTC)
     claimed = await claim(sessions, sunday + timedelta(seconds=2))
-    assert [(o.kind, o.week) for o in claimed.send] == [("summary", "this")]
+    assert [(o.source, o.payload) for o in claimed.send] == [("summary", "this")]
     assert (await row(sessions)).next_summary_at == sunday + timedelta(days=7)
     async with alice_in(sessions) as (session, user):
         user.summary_day = MON
-        await service.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
+        await reminders.reschedule(session, user=user, now=sunday + timedelta(seconds=3))
     # Monday 12 January would report the week just reported on Sunday: the slot after it does.
     monday = datetime(2026, 1, 19, 18, tzinfo=UTC)
     assert (await row(sessions)).next_summary_at == monday
-    assert [o.week for o in (await claim(sessions, monday)).send] == ["last"]
+    assert [o.payload for o in (await claim(sessions, monday)).send] == ["last"]
     assert (await row(sessions)).summarised_week == date(2026, 1, 12)
 
 
@@ -306,8 +319,8 @@ async def test_knee_checks_are_claimed_once_and_late_ones_dropped(
                 )
             )
     claimed = await claim(sessions, morning + timedelta(seconds=5))
-    assert [o.kind for o in claimed.send] == ["knee"]
-    assert claimed.late == 1
+    assert [o.source for o in claimed.send] == ["knee"]
+    assert claimed.skipped["late"] == 1
     async with transaction(sessions) as session:
         walks = (await session.exec(select(Walk))).all()
         assert all(w.knee_check_sent_at is not None for w in walks)
@@ -318,10 +331,7 @@ async def test_blocked_stops_everything_and_start_reactivates(sessions: SessionF
     await seed(sessions)
     claimed = await claim(sessions, MONDAY_8)
     later = MONDAY_8 + timedelta(seconds=1)
-    async with transaction(sessions) as session:
-        await service.record_results(
-            session, now=later, results=[service.Result(claimed.send[0], "blocked")]
-        )
+    await record(sessions, later, [service.Result(claimed.send[0], "blocked")])
     user = await row(sessions)
     assert not user.active and user.next_nudge_at is None and user.next_summary_at is None
     async with transaction(sessions) as session:
@@ -336,12 +346,9 @@ async def test_blocked_stops_everything_and_start_reactivates(sessions: SessionF
 async def test_a_give_up_is_recorded(sessions: SessionFactory) -> None:
     await seed(sessions)
     claimed = await claim(sessions, MONDAY_8)
-    async with transaction(sessions) as session:
-        await service.record_results(
-            session,
-            now=MONDAY_8,
-            results=[service.Result(claimed.send[0], "failed", "NetworkError: Bad Gateway")],
-        )
+    await record(
+        sessions, MONDAY_8, [service.Result(claimed.send[0], "failed", "NetworkError: Bad Gateway")]
+    )
     async with transaction(sessions) as session:
         failure = (await session.exec(select(FailedDelivery))).one()
     assert (failure.kind, failure.due_at, failure.detail) == (
@@ -361,23 +368,23 @@ async def test_every_claimed_message_is_on_record_until_its_result_comes(
     claimed = await claim(sessions, MONDAY_8)
     assert len(claimed.send) == 3
 
-    async def marks() -> dict[int, str]:
+    async def marks() -> dict[int | None, str]:
         async with transaction(sessions) as session:
             rows = (await session.exec(select(FailedDelivery))).all()
+        assert all(r.chat_id == r.user_id for r in rows)  # each to the person's own chat
         return {r.user_id: r.detail for r in rows}
 
     assert await marks() == {ALICE + offset: service.IN_FLIGHT for offset in range(3)}
     sent, blocked, failed = claimed.send
-    async with transaction(sessions) as session:
-        await service.record_results(
-            session,
-            now=MONDAY_8,
-            results=[
-                service.Result(sent, "sent"),
-                service.Result(blocked, "blocked", "Forbidden"),
-                service.Result(failed, "failed", "TimedOut: gave up"),
-            ],
-        )
+    await record(
+        sessions,
+        MONDAY_8,
+        [
+            service.Result(sent, "sent"),
+            service.Result(blocked, "blocked", "Forbidden"),
+            service.Result(failed, "failed", "TimedOut: gave up"),
+        ],
+    )
     assert await marks() == {failed.user_id: "TimedOut: gave up"}
 
 
@@ -391,9 +398,9 @@ async def test_batches_are_bounded_and_unscheduled_rows_get_instants(
     first = await claim(sessions, MONDAY_8, limit=2)
     assert len(first.send) == 2  # the claim itself never sweeps: ALICE is not among them
     async with transaction(sessions) as session:
-        assert await service.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 1
+        assert await reminders.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 1
     async with transaction(sessions) as session:
-        assert await service.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 0
+        assert await reminders.schedule_unscheduled(session, now=MONDAY_8, limit=2) == 0
     second = await claim(sessions, MONDAY_8, limit=2)
     assert len(second.send) == 2
     third = await claim(sessions, MONDAY_8, limit=2)

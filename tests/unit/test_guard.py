@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram import User as TelegramUser
 
+from tests.fakes import RecordingNotifier
 from walkbot.bot import texts
 from walkbot.bot.guard import (
     Caller,
@@ -67,7 +68,12 @@ class FakeContext:
 @pytest.fixture
 def runtime(sessions: SessionFactory, database_url: str) -> CountingRuntime:
     settings = Settings(telegram_bot_token=TEST_TOKEN, database_url=database_url, _env_file=None)
-    return CountingRuntime(settings=settings, sessions=sessions, clock=ShiftedClock(NOW))
+    return CountingRuntime(
+        settings=settings,
+        sessions=sessions,
+        clock=ShiftedClock(NOW),
+        notifier=RecordingNotifier(),
+    )
 
 
 async def seed(sessions: SessionFactory, *, onboarded: bool) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from walkbot.domain.profile import days_to_mask
-from walkbot.services import dispatch
 from walkbot.services import pauses as service
+from walkbot.services import reminders
 from walkbot.services.pauses import NudgeResult, PauseResult
 from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.db import SessionFactory, transaction
@@ -33,7 +33,7 @@ async def seed(
         user.timezone = zone
         user.onboarding_step = None if onboarded else user.onboarding_step
         user.reminder_days, user.reminder_time = days_to_mask(days), time(8, 0)
-        await dispatch.reschedule(session, user=user, now=now)
+        await reminders.reschedule(session, user=user, now=now)
 
 
 async def pause(sessions: SessionFactory, argument: str, now: datetime) -> PauseResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -124,13 +123,9 @@ async def _after_pause(context: Context, walk: Walk, *, paused: bool, now: datet
     await _send(context, walk, status if paused else joined(texts.RESUMED, status), paused=paused)
 
 
-async def _after_stop(context: Context, walk: Any, text: str, now: Any) -> None:
+async def _after_stop(context: Context, walk: Walk, text: str, now: datetime) -> None:
     """Cues off, what was done, then the rating questions (with one later reminder)."""
-    assert context.job_queue is not None
-    cues.cancel_cues(context.job_queue, walk.id)
-    await context.bot.send_message(walk.user_id, text)
-    if await cues.send_effort_prompt(context.application, walk):
-        cues.schedule_rating_reminder(context.job_queue, walk, now)
+    await cues.wrap_up(context.application, walk, text, now)
 
 
 async def _send(context: Context, walk: Walk, text: str, *, paused: bool) -> None:

@@ -1,5 +1,9 @@
 """Walk cue jobs: the walk row is the truth, and jobs (see jobs.py) only say when to look at
 it; whether a late cue is still worth sending is the walk domain's late policy (`due_cues`).
+
+What they send goes through the runtime's notifier (walkbot/ports.py WalkNotifier), so this
+module never builds a message or a button. `wrap_up` is the one sequence after a walk ends,
+whether its last cue ended it or the person did (bot/walks.py).
 """
 
 from __future__ import annotations
@@ -10,9 +14,7 @@ from typing import Any
 
 from telegram.ext import JobQueue
 
-from walkbot.bot import walk_views
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
-from walkbot.delivery import Result, send_message
 from walkbot.domain import walks as domain
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
 from walkbot.services import users
@@ -77,40 +79,39 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     if dispatch.text is None:
         return
     if dispatch.action == "complete":
-        await _send_finish(app, walk, dispatch.text, now)
+        await wrap_up(app, walk, dispatch.text, now)
         return
-    delivery = await send_message(
-        app.bot,
-        walk.user_id,
-        dispatch.text,
-        markup=walk_views.controls(walk_id, paused=False),
-        silent=not dispatch.sound,
-    )
-    if delivery.result is Result.BLOCKED:
+    sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
+    if sent.blocked:
         await end_for_blocked(app, walk_id)
 
 
-async def _send_finish(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None:
-    delivery = await send_message(app.bot, walk.user_id, text)
-    if delivery.result is Result.BLOCKED:
-        await end_for_blocked(app, walk.id or 0)
-        return
-    if await send_effort_prompt(app, walk) and app.job_queue is not None:
+async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None:
+    """A walk just ended (its last cue, /stop, Stop or "I need to stop"): cues off, what was
+    done (`text`), the effort question, and one reminder later if it stays unanswered. The
+    one sequence for every way a walk ends. A block at either message: nothing more is asked
+    (no question left open, no reminder), and they are marked inactive."""
+    assert walk.id is not None
+    notifier = runtime_of(app).notifier
+    if app.job_queue is not None:
+        cancel_cues(app.job_queue, walk.id)
+    if (await notifier.walk_ended(walk.user_id, text)).blocked:
+        await _blocked_after_walk(app, walk.id)
+    elif await _ask_effort(app, walk) and app.job_queue is not None:
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def send_effort_prompt(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
+async def _ask_effort(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
     """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
     assert walk.id is not None
-    text, markup = walk_views.effort_prompt(walk.id, reminder=reminder)
-    delivery = await send_message(app.bot, walk.user_id, text, markup=markup, silent=True)
-    if delivery.result is Result.BLOCKED:
-        await _blocked_while_rating(app, walk.id)
+    sent = await runtime_of(app).notifier.effort_prompt(walk.user_id, walk.id, reminder=reminder)
+    if sent.blocked:
+        await _blocked_after_walk(app, walk.id)
         return False
     return True
 
 
-async def _blocked_while_rating(app: WalkbotApp, walk_id: int) -> None:
+async def _blocked_after_walk(app: WalkbotApp, walk_id: int) -> None:
     """The walk is over but they blocked the bot: no questions open, no reminder, no nudges."""
     rt = runtime_of(app)
     async with rt.transaction() as session:
@@ -149,7 +150,7 @@ async def _reminder_job(context: WalkbotContext) -> None:
             return
         walk.rating_reminded = True
         session.add(walk)
-    await send_effort_prompt(app, walk, reminder=True)
+    await _ask_effort(app, walk, reminder=True)
 
 
 async def restore(app: WalkbotApp) -> None:

@@ -1,25 +1,38 @@
-"""The dispatch tick: one repeating job sends every due nudge, weekly summary and knee check.
+"""The dispatch tick: one repeating job sends whatever every registered queue source has due
+(reminders, weekly summaries, knee checks; see services/dispatch.py for what a source is).
 
 Entry points (the app uses the first; benchmarks and tests may call the second directly):
 
 - `start(app)`: registers ONE JobQueue job named "dispatch", every
   settings.dispatch_interval_seconds. Nothing is loaded at start-up, so start-up cost does not
-  grow with the number of people: due rows are found by the indexed next_*_at columns.
-- `await dispatch_once(bot, runtime, *, now=None, limit=BATCH_SIZE, rate=RATE, keep_going=...)
-  -> DispatchStats`: drains what is due, batch by batch, until nothing is due (or keep_going()
-  says stop), and returns counts. `now=None` reads runtime.clock for each batch.
+  grow with the number of people: due rows are found by indexed columns (users.next_*_at...).
+- `await dispatch_once(runtime, *, sources=None, now=None, limit=BATCH_SIZE, rate=RATE,
+  keep_going=..., sweep=False) -> DispatchStats`: drains what is due, batch by batch, until
+  nothing is due (or keep_going() says stop), and returns counts. `sources=None` takes the
+  runtime's registry (Runtime.sources, set by app.queue_sources); `now=None` reads
+  runtime.clock for each batch.
+
+This module knows no kind of message by name: everything below holds for every source.
 
 Transaction shape (the row is the truth):
-1. Claim, in one short transaction per batch of at most `limit` rows of each kind: lock due rows
-   (PostgreSQL: FOR UPDATE SKIP LOCKED, so two dispatchers never take the same row), decide
-   each (send / skip as too late / skip as already walked / resting), advance it to its next
-   instant, COMMIT. No lock is held while talking to Telegram: a 50-row batch at 25 msg/s takes
-   2 s, and holding row locks that long would block the person's own /settings or /pause.
-2. Send the batch, paced (below Telegram's 30 msg/s, so cues and command replies, which share
-   the bot's rate limiter, still find room) with bounded concurrency; 429s wait and retry,
-   5xx/timeouts back off a bounded number of times (walkbot.delivery).
-3. Record results in a second short transaction: 403 -> inactive and unscheduled; given up ->
-   a FailedDelivery row.
+1. Claim, one short transaction per source per batch of at most `limit` rows: the source locks
+   due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so two dispatchers never take the same row),
+   decides each (send / skip: too late, already walked, resting...), advances it to its next
+   instant; each message to send is written down as in flight; COMMIT. A source whose claim
+   raises is logged and left out until the next tick; its rows stay due and the others go on.
+   No lock is held while talking to Telegram: a 50-row batch at 25 msg/s takes 2 s, and
+   holding row locks that long would block the person's own /settings or /pause.
+2. Send the batch as background sends (walkbot.ratelimit.background: cues and replies go
+   first), paced by the event loop's clock (below Telegram's 30 msg/s, so cues and command
+   replies, which share the bot's rate limiter, still find room), one task per chat with
+   bounded concurrency, each item through its source's `deliver` (a port that bot/notifier.py
+   implements); 429s wait and retry, 5xx/timeouts back off a bounded number of times
+   (walkbot.delivery). A chat that refuses a message is not tried again in this batch.
+3. Record results in a second short transaction: the in-flight marks of what arrived are
+   cleared; a refusing chat is handed to its source (a person: inactive and unscheduled);
+   given up -> the mark keeps the reason (a FailedDelivery row).
+Sweeps (`sweep=True`: at start-up and hourly from the tick) first let each source do its
+upkeep, such as giving instants to people who have none.
 
 So delivery is at-most-once: no two dispatchers, ticks or restarts send the same message (its
 row was advanced before it was sent, by whichever dispatcher claimed it). One narrow exception
@@ -30,36 +43,30 @@ is Telegram's, not ours: a request that timed out after Telegram had accepted it
   False first, the tick stops claiming, finishes sending the batch it already claimed, and PTB's
   JobQueue.stop(wait=True) waits for it. Rows not yet claimed stay due for the next start.
 - A hard kill (SIGKILL, power loss) can lose at most the one claimed batch in flight (<= `limit`
-  rows of each kind). It is not lost without trace: the claim wrote each of its messages down as
-  a FailedDelivery row marked in flight (service.IN_FLIGHT), and only a result clears it, so
-  the rows left behind name exactly who missed what. They are not resent: one of them may have
-  reached the phone just before the kill, and at-most-once is the promise.
-- Down time: rows stay due; on return catch_up_decision sends a nudge up to 2 h late once,
-  otherwise skips it, and advances from now, so there is never a burst of stale nudges.
+  rows of each source). It is not lost without trace: the claim wrote each of its messages down
+  as a FailedDelivery row marked in flight (service.IN_FLIGHT), and only a result clears it, so
+  the rows left behind name exactly which chat missed what. They are not resent: one of them
+  may have reached the phone just before the kill, and at-most-once is the promise.
+- Down time: rows stay due; on return each source's catch-up policy decides (a nudge is sent
+  up to 2 h late once, otherwise skipped, and advanced from now), so there is never a burst of
+  stale messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from telegram import Bot
-
-from walkbot.bot.knee import knee_check_message
-from walkbot.bot.nudges import nudge_markup
-from walkbot.bot.summary import send_report
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
-from walkbot.delivery import Delivery, Result, send_message
 from walkbot.ratelimit import background
 from walkbot.runtime import Runtime
 from walkbot.services import dispatch as service
-from walkbot.services.summaries import gather_week, report_from
-from walkbot.store.models import User
+from walkbot.services.dispatch import Claim, Outgoing, Source
 
 log = logging.getLogger(__name__)
 
@@ -70,35 +77,35 @@ BATCH_SIZE = service.BATCH_SIZE
 RATE = 25.0
 CONCURRENCY = 8  # sends in flight at once
 _BUSY_KEY = "walkbot.dispatch.busy"
-_SWEPT_KEY = "walkbot.dispatch.swept"  # monotonic time of the last sweep for unscheduled rows
+_SWEPT_KEY = "walkbot.dispatch.swept"  # event-loop time of the last sweep
 SWEEP_EVERY_S = 3600.0
 
 
 @dataclass
 class DispatchStats:
     batches: int = 0
-    sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    sent: Counter[str] = field(default_factory=Counter)  # by source
     blocked: int = 0
     failed: int = 0
-    late: int = 0
-    walked: int = 0
-    resting: int = 0
-    scheduled: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # by reason: late, walked, ...
+    scheduled: int = 0  # rows the sweeps touched
+    broken: set[str] = field(default_factory=set)  # sources whose claim raised (logged)
 
     @property
     def total_sent(self) -> int:
-        return sum(self.sent.values())
+        return self.sent.total()
 
 
 class Pacer:
-    """At most `rate` starts per second, spread evenly (no bursts for the API to refuse)."""
+    """At most `rate` starts per second, spread evenly (no bursts for the API to refuse).
+    Time is the event loop's, so a test on a fast-forwarded loop sees exact gaps."""
 
     def __init__(self, rate: float) -> None:
         self._interval = 1.0 / rate
         self._next = 0.0
 
     async def wait(self) -> None:
-        now = time.monotonic()
+        now = asyncio.get_running_loop().time()
         slot = max(now, self._next)
         self._next = slot + self._interval
         if slot > now:
@@ -108,7 +115,7 @@ class Pacer:
 def start(app: WalkbotApp) -> None:
     """Register the one dispatch job (from post_init). Runs first right after start-up."""
     if app.job_queue is None:
-        log.warning("no JobQueue: nudges and weekly summaries will not be sent")
+        log.warning("no JobQueue: nothing queued (reminders, summaries...) will be sent")
         return
     interval = runtime_of(app).settings.dispatch_interval_seconds
     for job in app.job_queue.get_jobs_by_name(JOB_NAME):
@@ -130,116 +137,133 @@ async def _tick(context: WalkbotContext) -> None:
         return
     app.bot_data[_BUSY_KEY] = True
     try:
+        now = asyncio.get_running_loop().time()
         swept = app.bot_data.get(_SWEPT_KEY)
-        sweep = swept is None or time.monotonic() - swept >= SWEEP_EVERY_S
+        sweep = swept is None or now - swept >= SWEEP_EVERY_S
         if sweep:
-            app.bot_data[_SWEPT_KEY] = time.monotonic()
-        runtime = runtime_of(app)
-        await dispatch_once(app.bot, runtime, sweep=sweep, keep_going=lambda: app.running)
+            app.bot_data[_SWEPT_KEY] = now
+        await dispatch_once(runtime_of(app), sweep=sweep, keep_going=lambda: app.running)
     finally:
         app.bot_data[_BUSY_KEY] = False
 
 
 async def dispatch_once(
-    bot: Bot,
     runtime: Runtime,
     *,
+    sources: Sequence[Source[Any]] | None = None,
     now: datetime | None = None,
     limit: int = BATCH_SIZE,
     rate: float = RATE,
     keep_going: Callable[[], bool] = lambda: True,
     sweep: bool = False,
 ) -> DispatchStats:
-    """Send everything due, one claimed batch at a time, until nothing is due. With `sweep`,
-    first give instants to people who have none yet (see service.schedule_unscheduled)."""
+    """Send everything due from every source (default: the runtime's registry), one claimed
+    batch at a time, until nothing is due. With `sweep`, first let each source do its upkeep
+    (Source.sweep: such as giving instants to people who have none yet)."""
+    registry = service.by_name(runtime.sources if sources is None else sources)
     stats, pacer = DispatchStats(), Pacer(rate)
-    while sweep and keep_going():
-        async with runtime.transaction() as session:
-            count = await service.schedule_unscheduled(
-                session, now=now or runtime.clock.now(), limit=limit
-            )
-        stats.scheduled += count
-        sweep = count == limit
+    if sweep:
+        await _sweep(
+            runtime, registry.values(), now=now, limit=limit, keep_going=keep_going, into=stats
+        )
     while keep_going():
         moment = now or runtime.clock.now()
-        async with runtime.transaction() as session:
-            claimed = await service.claim_due(session, now=moment, limit=limit)
+        claimed = await _claim(runtime, registry.values(), now=moment, limit=limit, into=stats)
         if claimed.rows == 0:
             break
         stats.batches += 1
-        stats.late += claimed.late
-        stats.walked += claimed.walked
-        stats.resting += claimed.resting
+        stats.skipped.update(claimed.skipped)
         if claimed.send:
             log.info("dispatch: claimed %d to send", len(claimed.send))
         with background():  # cues and replies go first; the fan-out takes what is left
-            results = await _send_all(bot, runtime, claimed.send, pacer)
+            results = await _send_all(registry, claimed.send, pacer)
         for result in results:
             if result.outcome == "sent":
-                stats.sent[result.item.kind] += 1
+                stats.sent[result.item.source] += 1
             elif result.outcome == "blocked":
                 stats.blocked += 1
             else:
                 stats.failed += 1
         if results:
             async with runtime.transaction() as session:
-                await service.record_results(session, now=runtime.clock.now(), results=results)
+                await service.record_results(
+                    session, sources=registry, now=runtime.clock.now(), results=results
+                )
     return stats
 
 
+async def _sweep(
+    runtime: Runtime,
+    sources: Iterable[Source[Any]],
+    now: datetime | None,
+    limit: int,
+    keep_going: Callable[[], bool],
+    *,
+    into: DispatchStats,
+) -> None:
+    for source in sources:
+        count = limit
+        while count == limit and keep_going():
+            async with runtime.transaction() as session:
+                count = await source.sweep(session, now=now or runtime.clock.now(), limit=limit)
+            into.scheduled += count
+
+
+async def _claim(
+    runtime: Runtime,
+    sources: Iterable[Source[Any]],
+    *,
+    now: datetime,
+    limit: int,
+    into: DispatchStats,
+) -> Claim[Any]:
+    """One batch: each source claims in its own short transaction, so a source that fails
+    (a bug in a new kind of message) costs only its own rows, which stay due; it is left out
+    for the rest of this dispatch and tried again at the next tick."""
+    claimed: Claim[Any] = Claim()
+    for source in sources:
+        if source.name in into.broken:
+            continue
+        try:
+            async with runtime.transaction() as session:
+                got = await service.claim_due(session, sources=[source], now=now, limit=limit)
+        except Exception:
+            log.exception("dispatch: the %r source could not claim; its rows stay due", source.name)
+            into.broken.add(source.name)
+            continue
+        claimed.send.extend(got.send)
+        claimed.skipped.update(got.skipped)
+    return claimed
+
+
 async def _send_all(
-    bot: Bot, runtime: Runtime, items: list[service.Outgoing], pacer: Pacer
+    sources: Mapping[str, Source[Any]], items: list[Outgoing[Any]], pacer: Pacer
 ) -> list[service.Result]:
-    """One task per person (their messages in order), CONCURRENCY at a time, paced."""
-    per_person: dict[int, list[service.Outgoing]] = defaultdict(list)
+    """One task per chat (its messages in order), CONCURRENCY at a time, paced."""
+    per_chat: dict[int, list[Outgoing[Any]]] = {}
     for item in items:
-        per_person[item.user_id].append(item)
+        per_chat.setdefault(item.chat_id, []).append(item)
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def person(queue: list[service.Outgoing]) -> list[service.Result]:
-        done = []
+    async def chat(queue: list[Outgoing[Any]]) -> list[service.Result]:
+        done: list[service.Result] = []
         async with gate:
             for item in queue:
+                if done and done[-1].outcome == "blocked":  # nothing more reaches them
+                    done.append(service.Result(item, "blocked", "not tried: " + done[-1].detail))
+                    continue
                 await pacer.wait()
-                result = await _send_one(bot, runtime, item)
-                done.append(result)
-                if result.outcome == "blocked":
-                    break  # nothing more reaches them
+                done.append(await _send_one(sources[item.source], item))
         return done
 
-    batches = await asyncio.gather(*(person(q) for q in per_person.values()))
+    batches = await asyncio.gather(*(chat(q) for q in per_chat.values()))
     return [result for batch in batches for result in batch]
 
 
-async def _send_one(bot: Bot, runtime: Runtime, item: service.Outgoing) -> service.Result:
+async def _send_one(source: Source[Any], item: Outgoing[Any]) -> service.Result:
     try:
-        delivery = await _deliver(bot, runtime, item)
+        outcome = await source.deliver(item)
     except Exception as error:  # a bug in one message must not cost the rest of the batch
-        log.exception("dispatch: could not send %s to %s", item.kind, item.user_id)
+        log.exception("dispatch: could not send %s to %s", item.source, item.chat_id)
         return service.Result(item, "failed", f"{type(error).__name__}: {error}")
-    if delivery.result is Result.SENT:
-        return service.Result(item, "sent")
-    if delivery.result is Result.BLOCKED:
-        return service.Result(item, "blocked", delivery.detail)
-    return service.Result(item, "failed", delivery.detail)
-
-
-async def _deliver(bot: Bot, runtime: Runtime, item: service.Outgoing) -> Delivery:
-    if item.kind == "nudge":
-        assert item.day is not None
-        markup = nudge_markup(item.day, snoozable=item.snoozable)
-        # The one message people asked to be alerted by, at the time they chose: it makes a
-        # sound. Summaries and knee checks are routine and arrive silently.
-        return await send_message(bot, item.user_id, item.text, markup=markup, silent=False)
-    if item.kind == "knee":
-        assert item.walk_id is not None
-        text, markup = knee_check_message(item.walk_id)
-        return await send_message(bot, item.user_id, text, markup=markup, silent=True)
-    assert item.week is not None
-    async with runtime.transaction() as session:
-        user = await session.get(User, item.user_id)
-        if user is None:  # erased (/deleteme) since the claim: nobody to write to
-            return Delivery(Result.FAILED, detail="person deleted")
-        data = await gather_week(session, user=user, now=item.due_at, week=item.week)
-    report = await report_from(data)  # drawn after the transaction: no connection held
-    return await send_report(bot, item.user_id, report, silent=True)
+    return service.Result(item, outcome.status, outcome.detail)

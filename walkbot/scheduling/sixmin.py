@@ -1,5 +1,6 @@
 """Six-minute test cue jobs: the test row is the truth, and jobs (see jobs.py) only say when to
 look at it; whether a late phrase is still worth saying is the test's late policy (`sixmin.due`).
+What they say goes through the runtime's notifier (walkbot/ports.py SixMinuteNotifier).
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from typing import Any
 
 from telegram.ext import JobQueue
 
-from walkbot.bot import sixmin_views as views
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
-from walkbot.delivery import Result, send_message
 from walkbot.domain import sixmin as domain
 from walkbot.scheduling.jobs import cancel_series, replace_series, row_id_of
 from walkbot.services import sixmin as service
@@ -71,17 +70,16 @@ async def fire_due_cue(app: WalkbotApp, test_id: int) -> None:
         units = user.units if user is not None else "km"
     if dispatch.text is None:
         return
-    markup = None if dispatch.action == "stop" else views.stop_button(test_id)
-    delivery = await send_message(app.bot, test.user_id, dispatch.text, markup=markup)
-    if delivery.result is Result.BLOCKED:
+    final = dispatch.action == "stop"
+    sent = await rt.notifier.sixmin_cue(test.user_id, test_id, dispatch.text, final=final)
+    if sent.blocked:
         await end_for_blocked(app, test_id)
         return
-    if dispatch.action == "stop":
+    if final:
         if app.job_queue is not None:
             cancel_cues(app.job_queue, test_id)
-        text, markup = views.distance_prompt(test_id, units, stopped_early=False)
-        prompt = await send_message(app.bot, test.user_id, text, markup=markup, silent=True)
-        if prompt.result is Result.BLOCKED:
+        prompt = await rt.notifier.distance_prompt(test.user_id, test_id, units=units)
+        if prompt.blocked:
             await end_for_blocked(app, test_id)
 
 

@@ -1,48 +1,52 @@
-"""The dispatch queue on the rows: claiming what is due, advancing it, recording what happened;
-and the use cases that move the queue (settings, /pause, /resume, Snooze, Not today).
+"""The dispatch queue on the rows: a registry of sources sharing one set of mechanics.
 
-The queue is three columns: users.next_nudge_at, users.next_summary_at and
-walks.knee_check_at (with knee_check_sent_at). A row is due when its instant is <= now.
+A source is one kind of message sent at a stored instant (a reminder, a weekly summary, a
+knee check; later a group's leaderboard post). Each lives beside its feature
+(services/nudge_source.py, summary_source.py, knee_source.py) and knows three things:
+- `claim`: lock up to `limit` due rows with `skip_locked` (PostgreSQL: FOR UPDATE SKIP LOCKED,
+  so two dispatchers never take the same row; SQLite ignores it and runs one process), decide
+  each (send, or skip: too late, already walked, resting...), advance it to its next instant,
+  and return what to send as `Outgoing` items;
+- `deliver`: send one item through the port it was built with (bot/notifier.py implements
+  them), answering an Outcome;
+- `blocked`: what a refusing recipient means (a person: inactive, nothing more is due; a
+  group, say, that it removed the bot);
+- optionally `sweep`: upkeep at start-up and hourly (the nudge source gives instants to
+  people who have none).
+The composition root (app.py queue_sources) registers the sources; the queue never names one.
+How to add one: docs/architecture.md.
 
-Claiming (`claim_due`) locks a small batch with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL;
-SQLite ignores it and is single-process), decides each row (send, or skip: too late, already
-walked that day, resting), advances it to its next instant, and returns what to send. The caller
-commits at once, before sending: a second dispatcher (another process) then never sees the row
-as due, and no lock is held during the slow HTTP part. Results are written afterwards by
-`record_results` (403: inactive and unscheduled; given up: a FailedDelivery row). Why this shape
-is at-most-once, and how a restart loses nothing: see walkbot/scheduling/dispatch.py.
+What this module shares among them:
+- `claim_due` claims for the given sources and writes each message to send down as "in
+  flight" (a FailedDelivery row, detail IN_FLIGHT) in the same transaction. The caller commits
+  at once, before sending: a second dispatcher then never sees the row as due, and no lock is
+  held during the slow HTTP part.
+- `record_results`, after sending: clears the in-flight marks of what arrived, hands a blocked
+  recipient to its source, and turns a given-up message's mark into the reason.
+Why this shape is at-most-once, and how a restart loses nothing: walkbot/scheduling/dispatch.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from walkbot.clock import utc
-from walkbot.domain import nudges
-from walkbot.domain.profile import mask_to_days
-from walkbot.domain.programme import describe_level
-from walkbot.domain.schedule import (
-    catch_up_decision,
-    local_date,
-    local_day_bounds,
-    next_nudge_at,
-    snooze_until,
-)
-from walkbot.services import users
-from walkbot.store.models import FailedDelivery, RestPeriod, User, Walk
+from walkbot.ports import Outcome, Status
+from walkbot.store.models import FailedDelivery, User
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["nudge", "summary", "knee"]
-Outcome = Literal["sent", "blocked", "failed"]
+P = TypeVar("P")
+T = TypeVar("T")
 BATCH_SIZE = 50
 # The detail of a claimed message not yet known to be sent. A row still saying this after its
 # batch (seconds; minutes under flood control) is a message a stopped process never sent.
@@ -50,409 +54,173 @@ IN_FLIGHT = "in flight: claimed, not confirmed sent (left so, the bot stopped mi
 
 
 @dataclass(frozen=True)
-class Outgoing:
-    """One message the dispatcher owes someone, decided and already advanced on its row."""
+class Outgoing(Generic[P]):
+    """One message a source owes a chat, decided and already advanced on its row."""
 
-    kind: Kind
-    user_id: int
+    source: str  # the source's name
+    chat_id: int  # the recipient: a person's private chat (their user id), or a group (< 0)
     due_at: datetime
-    text: str = ""
-    # Nudges: the person's local date (stale-button check) and whether Snooze is offered.
-    day: date | None = None
-    snoozable: bool = False
-    # Summaries: which week to report.
-    week: nudges.Week | None = None
-    # Knee checks: the walk asked about.
-    walk_id: int | None = None
+    payload: P  # what the source needs to deliver it
+    # The person it is about, if any: its in-flight or failure record is theirs (exported
+    # with their data, erased with them). None for a group's message about no one person.
+    user_id: int | None = None
     # Its "in flight" FailedDelivery row, written with the claim and cleared by the result.
     ledger_id: int | None = None
 
 
 @dataclass
-class Claimed:
-    send: list[Outgoing] = field(default_factory=list)
-    late: int = 0  # skipped: the bot was down too long
-    walked: int = 0  # skipped: they already walked that day
-    resting: int = 0  # skipped: inside a /pause
-    reported: int = 0  # skipped: a summary of that week already went out
+class Claim(Generic[P]):
+    """What a claim decided: the messages to send, and the due rows skipped, by reason."""
+
+    send: list[Outgoing[P]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
 
     @property
     def rows(self) -> int:
-        return len(self.send) + self.late + self.walked + self.resting + self.reported
+        return len(self.send) + self.skipped.total()
 
 
 @dataclass(frozen=True)
 class Result:
-    item: Outgoing
-    outcome: Outcome
+    item: Outgoing[Any]
+    outcome: Status
     detail: str = ""
+
+
+class Source(ABC, Generic[P]):
+    """One kind of queued message; see the module docstring. `P`: its items' payload."""
+
+    name: ClassVar[str]  # unique; kept in failed_deliveries.kind (at most 32 characters)
+
+    def outgoing(
+        self, chat_id: int, due_at: datetime, payload: P, *, user_id: int | None
+    ) -> Outgoing[P]:
+        return Outgoing(self.name, chat_id, due_at, payload, user_id=user_id)
+
+    @abstractmethod
+    async def claim(self, session: AsyncSession, *, now: datetime, limit: int) -> Claim[P]:
+        """Lock (skip_locked), decide and advance up to `limit` due rows. Never sends."""
+
+    @abstractmethod
+    async def deliver(self, item: Outgoing[P]) -> Outcome:
+        """Send one claimed item (outside any transaction of the claim)."""
+
+    @abstractmethod
+    async def blocked(self, session: AsyncSession, *, item: Outgoing[P], now: datetime) -> None:
+        """The recipient refused the message (403, or a chat Telegram no longer knows)."""
+
+    async def sweep(self, session: AsyncSession, *, now: datetime, limit: int) -> int:
+        """Occasional upkeep, at start-up and hourly (such as giving instants to rows that
+        have none): returns how many rows it touched, fewer than `limit` when done."""
+        return 0
+
+
+def skip_locked(
+    statement: SelectOfScalar[T], *, limit: int, of: Any | None = None
+) -> SelectOfScalar[T]:
+    """How a source locks its due rows: at most `limit`, passing over rows another dispatcher
+    holds. `of`: the table to lock when the statement joins others."""
+    return statement.limit(limit).with_for_update(skip_locked=True, of=of)
+
+
+def due_people(column: Any, *, now: datetime, limit: int) -> SelectOfScalar[User]:
+    """Active people whose instant in `column` (a users column) has come, earliest first."""
+    statement = (
+        select(User)
+        .where(User.active == True, col(column) <= now)  # noqa: E712
+        .order_by(col(column))
+    )
+    return skip_locked(statement, limit=limit)
+
+
+def by_name(sources: Iterable[Source[Any]]) -> dict[str, Source[Any]]:
+    """The registry as a lookup; two sources may not share a name (it keys their records)."""
+    found: dict[str, Source[Any]] = {}
+    for source in sources:
+        if source.name in found:
+            raise ValueError(f"two queue sources are named {source.name!r}")
+        found[source.name] = source
+    return found
 
 
 # ---- claiming -------------------------------------------------------------------------------
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int = BATCH_SIZE) -> Claimed:
-    """Lock, decide and advance up to `limit` due rows of each kind. Commit right after.
+async def claim_due(
+    session: AsyncSession, *, sources: Iterable[Source[Any]], now: datetime, limit: int = BATCH_SIZE
+) -> Claim[Any]:
+    """Claim up to `limit` due rows of each source. Commit right after.
 
     Each message to send is also written down as "in flight" (a FailedDelivery row that
     record_results clears or fills in): if the process dies between this commit and the
-    result, the person who missed a message is on record, not just lost."""
-    claimed = Claimed()
-    await _claim_nudges(session, now=now, limit=limit, into=claimed)
-    await _claim_summaries(session, now=now, limit=limit, into=claimed)
-    await _claim_knee_checks(session, now=now, limit=limit, into=claimed)
+    result, the chat that missed a message is on record, not just lost."""
+    claimed: Claim[Any] = Claim()
+    for source in sources:
+        got = await source.claim(session, now=now, limit=limit)
+        claimed.send.extend(got.send)
+        claimed.skipped.update(got.skipped)
     ledger = [
         FailedDelivery(
-            user_id=o.user_id, kind=o.kind, due_at=o.due_at, failed_at=now, detail=IN_FLIGHT
+            user_id=item.user_id,
+            chat_id=item.chat_id,
+            kind=item.source,
+            due_at=item.due_at,
+            failed_at=now,
+            detail=IN_FLIGHT,
         )
-        for o in claimed.send
+        for item in claimed.send
     ]
     if ledger:
         session.add_all(ledger)
         await session.flush()
         claimed.send = [
-            replace(o, ledger_id=row.id) for o, row in zip(claimed.send, ledger, strict=True)
+            replace(item, ledger_id=row.id) for item, row in zip(claimed.send, ledger, strict=True)
         ]
     return claimed
-
-
-def _due_users(column: Any, now: datetime, limit: int) -> SelectOfScalar[User]:
-    return (
-        select(User)
-        .where(User.active == True, col(column) <= now)  # noqa: E712
-        .order_by(col(column))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-
-
-async def _claim_nudges(session: AsyncSession, *, now: datetime, limit: int, into: Claimed) -> None:
-    statement = _due_users(User.next_nudge_at, now, limit)
-    due_users = list((await session.exec(statement)).all())
-    if not due_users:
-        return
-    ids = [u.telegram_id for u in due_users]
-    earliest = min(utc(u.next_nudge_at) for u in due_users if u.next_nudge_at is not None)
-    walks = await _walk_starts(session, ids, since=earliest - timedelta(days=2))
-    pauses = await _pauses(session, ids, since=earliest - timedelta(days=1))
-    for user in due_users:
-        try:
-            _decide_nudge(user, now, walks, pauses, into)
-        except Exception:  # one bad row (a zone tzdata no longer knows) must not stop the rest
-            log.exception("nudge for %s could not be scheduled; reminders off", user.telegram_id)
-            user.next_nudge_at, user.nudge_snoozed = None, False
-        session.add(user)
-
-
-def _decide_nudge(
-    user: User,
-    now: datetime,
-    walks: dict[int, list[datetime]],
-    pauses: dict[int, list[tuple[datetime, datetime]]],
-    into: Claimed,
-) -> None:
-    assert user.next_nudge_at is not None
-    due, snoozed, zone = utc(user.next_nudge_at), user.nudge_snoozed, user.timezone
-    if zone is None:  # cannot happen through reschedule(); never loop on such a row
-        user.next_nudge_at, user.nudge_snoozed = None, False
-        return
-    resting_until = _resting_until(pauses.get(user.telegram_id, []), due)
-    _set_next_nudge(user, now, paused_until=_pause_end(pauses.get(user.telegram_id, []), now))
-    day_start, day_end = local_day_bounds(due, zone)
-    if catch_up_decision(due, now) == "skip":
-        into.late += 1
-    elif resting_until is not None:
-        into.resting += 1
-    elif any(day_start <= s < day_end for s in walks.get(user.telegram_id, [])):
-        into.walked += 1
-    else:
-        user.nudged_on = local_date(due, zone)
-        text = nudges.nudge_text(describe_level(user.level), snoozed=snoozed)
-        into.send.append(
-            Outgoing(
-                "nudge",
-                user.telegram_id,
-                due,
-                text=text,
-                day=local_date(due, zone),
-                snoozable=not snoozed,
-            )
-        )
-
-
-async def _claim_summaries(
-    session: AsyncSession, *, now: datetime, limit: int, into: Claimed
-) -> None:
-    statement = _due_users(User.next_summary_at, now, limit)
-    due_users = list((await session.exec(statement)).all())
-    for user in due_users:
-        try:
-            _decide_summary(user, now, into)
-        except Exception:  # as for nudges: one bad row must not stop the dispatcher
-            log.exception("summary for %s could not be scheduled; off", user.telegram_id)
-            user.next_summary_at = None
-        session.add(user)
-
-
-def _decide_summary(user: User, now: datetime, into: Claimed) -> None:
-    assert user.next_summary_at is not None
-    due, zone = utc(user.next_summary_at), user.timezone
-    if zone is None:
-        user.next_summary_at = None
-        return
-    monday = nudges.reported_monday(due, zone)
-    reported = user.summarised_week is not None and user.summarised_week >= monday
-    late = catch_up_decision(due, now, max_late=nudges.SUMMARY_CATCH_UP_LIMIT) == "skip"
-    if not (late or reported):
-        user.summarised_week = monday
-    user.next_summary_at = _next_summary(user, now)
-    if late or reported:
-        into.late += late
-        into.reported += reported
-        return
-    week = nudges.summary_week(due, zone)
-    into.send.append(Outgoing("summary", user.telegram_id, due, week=week))
-
-
-async def _claim_knee_checks(
-    session: AsyncSession, *, now: datetime, limit: int, into: Claimed
-) -> None:
-    statement = (
-        select(Walk)
-        .join(User, col(User.telegram_id) == col(Walk.user_id))
-        .where(
-            col(Walk.knee_check_at) <= now,
-            col(Walk.knee_check_sent_at).is_(None),
-            User.active == True,  # noqa: E712
-        )
-        .order_by(col(Walk.knee_check_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Walk)
-    )
-    for walk in (await session.exec(statement)).all():
-        assert walk.knee_check_at is not None and walk.id is not None
-        due = utc(walk.knee_check_at)
-        walk.knee_check_sent_at = now
-        session.add(walk)
-        if catch_up_decision(due, now) == "skip":
-            # Asking about "this morning" in the evening is noise: the question is dropped.
-            log.info("knee check for walk %s skipped: due %s, now %s", walk.id, due, now)
-            into.late += 1
-            continue
-        into.send.append(Outgoing("knee", walk.user_id, due, walk_id=walk.id))
-
-
-def _next_summary(user: User, now: datetime) -> datetime:
-    assert user.timezone is not None
-    return nudges.next_summary_slot(
-        now=now,
-        zone=user.timezone,
-        day=user.summary_day,
-        at=user.summary_time,
-        reported=user.summarised_week,
-    )
-
-
-def _set_next_nudge(user: User, now: datetime, *, paused_until: datetime | None) -> None:
-    """The person's next regular nudge after `now` (and after any rest), not snoozed; never
-    another one on a local day that already had its nudge (sent, or dismissed: Not today)."""
-    assert user.timezone is not None
-    if user.nudged_on is not None and user.nudged_on == local_date(now, user.timezone):
-        _, tomorrow = local_day_bounds(now, user.timezone)
-        paused_until = max(paused_until or tomorrow, tomorrow)
-    user.next_nudge_at = next_nudge_at(
-        now=now,
-        zone=user.timezone,
-        days=mask_to_days(user.reminder_days),
-        at=user.reminder_time,
-        paused_until=paused_until,
-    )
-    user.nudge_snoozed = False
-
-
-async def schedule_unscheduled(session: AsyncSession, *, now: datetime, limit: int) -> int:
-    """People set up before reminders existed (or by a script): give them their instants.
-    Every active, onboarded person has a next summary, so a NULL there means never scheduled.
-    Returns how many rows were given instants; fewer than `limit` means none are left.
-
-    Not part of every claim: blocked people also have NULL instants, and with many of them the
-    search costs a scan (measured: 54 ms on SQLite, 151 ms on PostgreSQL with 250,000 blocked
-    of 1,000,000), so the dispatcher runs it at start-up and hourly instead."""
-    scheduled = 0
-    statement = (
-        select(User)
-        .where(
-            User.active == True,  # noqa: E712
-            col(User.next_summary_at).is_(None),
-            col(User.onboarding_step).is_(None),
-            col(User.timezone).is_not(None),
-        )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    for user in (await session.exec(statement)).all():
-        try:
-            await reschedule(session, user=user, now=now)
-        except Exception:  # a zone tzdata no longer knows: they can set it again in /settings
-            log.exception("cannot schedule %s in %r; zone cleared", user.telegram_id, user.timezone)
-            user.timezone = None
-            session.add(user)
-        scheduled += 1
-    return scheduled
-
-
-async def _walk_starts(
-    session: AsyncSession, user_ids: list[int], *, since: datetime
-) -> dict[int, list[datetime]]:
-    statement = select(Walk.user_id, Walk.started_at).where(
-        col(Walk.user_id).in_(user_ids), col(Walk.started_at) >= since
-    )
-    starts: dict[int, list[datetime]] = defaultdict(list)
-    for user_id, started_at in (await session.exec(statement)).all():
-        if started_at is not None:
-            starts[user_id].append(utc(started_at))
-    return starts
-
-
-async def _pauses(
-    session: AsyncSession, user_ids: list[int], *, since: datetime
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    statement = select(RestPeriod.user_id, RestPeriod.starts_at, RestPeriod.ends_at).where(
-        col(RestPeriod.user_id).in_(user_ids), col(RestPeriod.ends_at) > since
-    )
-    found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for user_id, starts_at, ends_at in (await session.exec(statement)).all():
-        found[user_id].append((utc(starts_at), utc(ends_at)))
-    return found
-
-
-def _resting_until(periods: list[tuple[datetime, datetime]], instant: datetime) -> datetime | None:
-    ends = [end for start, end in periods if start <= instant < end]
-    return max(ends) if ends else None
-
-
-def _pause_end(periods: list[tuple[datetime, datetime]], now: datetime) -> datetime | None:
-    """When the rest that covers `now` (or starts later) is over; None when there is none."""
-    ends = [end for _start, end in periods if end > now]
-    return max(ends) if ends else None
 
 
 # ---- recording ------------------------------------------------------------------------------
 
 
-async def record_results(session: AsyncSession, *, now: datetime, results: list[Result]) -> None:
-    """After sending: clear the in-flight marks of what arrived; a 403 stops everything for
-    that person; a give-up turns its mark into the reason (or leaves a new row)."""
+async def record_results(
+    session: AsyncSession,
+    *,
+    sources: Mapping[str, Source[Any]],
+    now: datetime,
+    results: list[Result],
+) -> None:
+    """After sending: clear the in-flight marks of what arrived; a blocked recipient is its
+    source's to handle (once per source and chat, however many of its messages the block
+    stopped); a give-up turns its mark into the reason (or leaves a new row)."""
     settled = [r.item.ledger_id for r in results if r.outcome != "failed" and r.item.ledger_id]
     if settled:
         await session.exec(delete(FailedDelivery).where(col(FailedDelivery.id).in_(settled)))
+    refused: set[tuple[str, int]] = set()
     for result in results:
         item = result.item
-        if result.outcome == "blocked":
-            await users.mark_blocked(session, telegram_id=item.user_id, now=now)
+        if result.outcome == "blocked" and (item.source, item.chat_id) not in refused:
+            refused.add((item.source, item.chat_id))
+            await sources[item.source].blocked(session, item=item, now=now)
         elif result.outcome == "failed":
             await _record_failure(session, item=item, detail=result.detail, now=now)
 
 
 async def _record_failure(
-    session: AsyncSession, *, item: Outgoing, detail: str, now: datetime
+    session: AsyncSession, *, item: Outgoing[Any], detail: str, now: datetime
 ) -> None:
     mark = await session.get(FailedDelivery, item.ledger_id) if item.ledger_id else None
     if mark is None:
-        if await session.get(User, item.user_id) is None:  # erased since the claim
-            return
+        if item.user_id is not None and await session.get(User, item.user_id) is None:
+            return  # erased since the claim (their mark went with them)
         mark = FailedDelivery(
-            user_id=item.user_id, kind=item.kind, due_at=item.due_at, failed_at=now
+            user_id=item.user_id,
+            chat_id=item.chat_id,
+            kind=item.source,
+            due_at=item.due_at,
+            failed_at=now,
         )
     mark.failed_at, mark.detail = now, detail[:256]
     session.add(mark)
-
-
-# ---- moving the queue -----------------------------------------------------------------------
-
-
-async def current_pause(session: AsyncSession, *, user_id: int, now: datetime) -> RestPeriod | None:
-    """The rest period covering `now`, or one starting later; the latest-ending if several."""
-    statement = (
-        select(RestPeriod)
-        .where(RestPeriod.user_id == user_id, col(RestPeriod.ends_at) > now)
-        .order_by(col(RestPeriod.ends_at).desc())
-    )
-    return (await session.exec(statement)).first()
-
-
-async def reschedule(session: AsyncSession, *, user: User, now: datetime) -> None:
-    """Recompute the next nudge and summary from the person's choices, zone and pause.
-
-    Called whenever one of those changes, at the end of onboarding and on reactivation. Only an
-    active, onboarded person with a zone has instants; anyone else has none (never due).
-    """
-    if not user.active or user.onboarding_step is not None or user.timezone is None:
-        user.next_nudge_at, user.next_summary_at, user.nudge_snoozed = None, None, False
-        session.add(user)
-        return
-    pause = await current_pause(session, user_id=user.telegram_id, now=now)
-    _set_next_nudge(user, now, paused_until=utc(pause.ends_at) if pause is not None else None)
-    user.next_summary_at = _next_summary(user, now)
-    session.add(user)
-
-
-async def pause(
-    session: AsyncSession, *, user: User, now: datetime, until: nudges.PauseUntil
-) -> RestPeriod:
-    """Rest until `until`: one row per rest (a second /pause moves its end), then reschedule."""
-    period = await current_pause(session, user_id=user.telegram_id, now=now)
-    if period is None:
-        period = RestPeriod(
-            user_id=user.telegram_id, starts_at=now, ends_at=until.ends_at, created_at=now
-        )
-    else:
-        period.ends_at = until.ends_at
-    session.add(period)
-    await session.flush()
-    await reschedule(session, user=user, now=now)
-    return period
-
-
-async def resume(session: AsyncSession, *, user: User, now: datetime) -> bool:
-    """End any rest now. False when there was none."""
-    period = await current_pause(session, user_id=user.telegram_id, now=now)
-    if period is None:
-        return False
-    if utc(period.starts_at) >= now:
-        await session.delete(period)  # never began: leave no trace
-    else:
-        period.ends_at = now
-        session.add(period)
-    await session.flush()
-    await reschedule(session, user=user, now=now)
-    return True
-
-
-SnoozeOutcome = Literal["snoozed", "already", "stale"]
-
-
-async def snooze(
-    session: AsyncSession, *, user: User, now: datetime, day: date
-) -> tuple[SnoozeOutcome, datetime | None]:
-    """Bring today's nudge back in 30 minutes, once. `day` is the nudge's local date."""
-    if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
-        return "stale", None
-    if user.nudge_snoozed or user.snoozed_on == day:  # once a day, whatever the buttons say
-        return "already", user.next_nudge_at
-    user.next_nudge_at, user.nudge_snoozed, user.snoozed_on = snooze_until(now), True, day
-    session.add(user)
-    return "snoozed", user.next_nudge_at
-
-
-async def not_today(
-    session: AsyncSession, *, user: User, now: datetime, day: date
-) -> tuple[bool, datetime | None]:
-    """No more nudges today (a pending snooze is dropped). Returns (accepted, next nudge)."""
-    if not user.active or user.timezone is None or local_date(now, user.timezone) != day:
-        return False, None
-    user.nudged_on = day
-    pause_row = await current_pause(session, user_id=user.telegram_id, now=now)
-    _set_next_nudge(user, now, paused_until=utc(pause_row.ends_at) if pause_row else None)
-    session.add(user)
-    return True, user.next_nudge_at

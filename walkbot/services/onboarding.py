@@ -25,7 +25,7 @@ from walkbot.domain.profile import (
 )
 from walkbot.domain.screening import any_yes
 from walkbot.services import programme
-from walkbot.services.dispatch import reschedule
+from walkbot.services.reminders import reschedule
 from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.models import User
 

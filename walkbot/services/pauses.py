@@ -1,5 +1,5 @@
 """What /pause, /resume and a reminder's Snooze and Not today buttons decide, as small results
-the handlers turn into words. The queue itself moves in services/dispatch.py."""
+the handlers turn into words. The instants themselves move in services/reminders.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain import nudges as domain
 from walkbot.domain.schedule import local_date
-from walkbot.services import dispatch
+from walkbot.services import reminders
 from walkbot.services.users import get_user
 from walkbot.store.models import User
 
@@ -69,7 +69,7 @@ async def pause(
     zone, today = user.timezone, local_date(now, user.timezone)
     request = domain.parse_pause(argument, now=now, zone=zone)
     if request is None:
-        current = await dispatch.current_pause(session, user_id=user.telegram_id, now=now)
+        current = await reminders.current_pause(session, user_id=user.telegram_id, now=now)
         if current is None:
             return PauseResult("help")
         day = domain.describe_date(local_date(current.ends_at, zone), today=today)
@@ -78,7 +78,7 @@ async def pause(
         return PauseResult("refused", reason=request.reason)
     if isinstance(request, domain.PauseOff):
         return await _resume(session, user, now)
-    await dispatch.pause(session, user=user, now=now, until=request)
+    await reminders.pause(session, user=user, now=now, until=request)
     return PauseResult("paused", day=domain.describe_date(request.resume_on, today=today))
 
 
@@ -91,7 +91,7 @@ async def resume(session: AsyncSession, *, telegram_id: int, now: datetime) -> P
 
 
 async def _resume(session: AsyncSession, user: User, now: datetime) -> PauseResult:
-    if not await dispatch.resume(session, user=user, now=now):
+    if not await reminders.resume(session, user=user, now=now):
         return PauseResult("not_paused")
     return PauseResult("resumed", next_reminder=_next_reminder(user, user.next_nudge_at, now))
 
@@ -103,10 +103,10 @@ async def snooze(
     user = await get_user(session, telegram_id=telegram_id)
     if user is None:
         return NudgeResult("gone")
-    outcome, until = await dispatch.snooze(session, user=user, now=now, day=day)
+    outcome, until = await reminders.snooze(session, user=user, now=now, day=day)
     if outcome != "snoozed":
         return NudgeResult(outcome)
-    # dispatch.snooze only snoozes a person with a zone, to a set instant
+    # reminders.snooze only snoozes a person with a zone, to a set instant
     assert until is not None and user.timezone is not None
     return NudgeResult("snoozed", at=domain.local_clock(until, user.timezone))
 
@@ -118,7 +118,7 @@ async def not_today(
     user = await get_user(session, telegram_id=telegram_id)
     if user is None:
         return NudgeResult("gone")
-    accepted, following = await dispatch.not_today(session, user=user, now=now, day=day)
+    accepted, following = await reminders.not_today(session, user=user, now=now, day=day)
     if not accepted:
         return NudgeResult("stale")
     return NudgeResult("resting", next_reminder=_next_reminder(user, following, now))

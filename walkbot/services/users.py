@@ -9,6 +9,7 @@ from typing import Literal
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from walkbot.services.reminders import reschedule
 from walkbot.store.models import User
 
 
@@ -78,8 +79,6 @@ async def mark_unblocked(session: AsyncSession, *, user: User, now: datetime) ->
         return False
     user.active, user.blocked_at, user.updated_at = True, None, now
     session.add(user)
-    from walkbot.services.dispatch import reschedule  # dispatch builds on this module
-
     await reschedule(session, user=user, now=now)
     return True
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
 
 from walkbot.domain.profile import (
@@ -230,8 +231,15 @@ class RestPeriod(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
+def _own_chat(context: DefaultExecutionContext) -> int:
+    """A failure record's chat when none is given: the person's own (private chat id = user id)."""
+    # SQLAlchemy leaves get_current_parameters untyped.
+    chat: int = context.get_current_parameters()["user_id"]  # type: ignore[no-untyped-call]
+    return chat
+
+
 class FailedDelivery(SQLModel, table=True):
-    """A routine message not known to have arrived: given up on after bounded retries, or
+    """A queued message not known to have arrived: given up on after bounded retries, or
     claimed by a process that stopped before the answer came (detail: dispatch.IN_FLIGHT; such
     a row is written with every claim and deleted once the message is sent). Recorded, never
     silently lost."""
@@ -240,8 +248,20 @@ class FailedDelivery(SQLModel, table=True):
     __table_args__ = (Index("ix_failed_deliveries_user_id_failed_at", "user_id", "failed_at"),)
 
     id: int | None = Field(default=None, sa_column=_id_column())
-    user_id: int = Field(sa_column=_user_fk())
-    kind: str = Field(sa_column=Column(String(16), nullable=False))  # nudge | summary | knee
+    # The person it was about: the record is theirs (exported, erased with them). None for a
+    # message to a group about no one person.
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    # Where it was going: a person's private chat (their user id, the default) or a group.
+    chat_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=False, default=_own_chat)
+    )
+    # The queue source's name (nudge | summary | knee | ...).
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
     due_at: datetime | None = Field(default=None, sa_column=_utc_column())
     failed_at: datetime = Field(sa_column=_utc_column(nullable=False))
     detail: str = Field(default="", sa_column=Column(String(256), nullable=False))

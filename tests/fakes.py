@@ -1,0 +1,60 @@
+"""A notifier that sends nothing: it records what walkbot's jobs and queue sources asked for
+(in walkbot's own terms: walkbot/ports.py and the sources' senders) and answers as told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from walkbot.app import queue_sources
+from walkbot.ports import SENT, Outcome
+from walkbot.services.dispatch import Source
+from walkbot.services.summaries import WeeklyReport
+from walkbot.store.db import SessionFactory
+
+
+@dataclass
+class RecordingNotifier:
+    """Every call as (port method, chat id, details); `answers[chat_id]` overrides SENT."""
+
+    calls: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    answers: dict[int, Outcome] = field(default_factory=dict)
+
+    def _record(self, method: str, chat_id: int, **details: Any) -> Outcome:
+        self.calls.append((method, chat_id, details))
+        return self.answers.get(chat_id, SENT)
+
+    def to(self, chat_id: int) -> list[str]:
+        return [method for method, chat, _ in self.calls if chat == chat_id]
+
+    async def walk_cue(self, user_id: int, walk_id: int, text: str, *, sound: bool) -> Outcome:
+        return self._record("walk_cue", user_id, walk_id=walk_id, text=text, sound=sound)
+
+    async def walk_ended(self, user_id: int, text: str) -> Outcome:
+        return self._record("walk_ended", user_id, text=text)
+
+    async def effort_prompt(self, user_id: int, walk_id: int, *, reminder: bool) -> Outcome:
+        return self._record("effort_prompt", user_id, walk_id=walk_id, reminder=reminder)
+
+    async def sixmin_cue(self, user_id: int, test_id: int, text: str, *, final: bool) -> Outcome:
+        return self._record("sixmin_cue", user_id, test_id=test_id, text=text, final=final)
+
+    async def distance_prompt(self, user_id: int, test_id: int, *, units: str) -> Outcome:
+        return self._record("distance_prompt", user_id, test_id=test_id, units=units)
+
+    async def nudge(self, chat_id: int, *, day: date, text: str, snoozable: bool) -> Outcome:
+        return self._record("nudge", chat_id, day=day, text=text, snoozable=snoozable)
+
+    async def knee_check(self, chat_id: int, walk_id: int) -> Outcome:
+        return self._record("knee_check", chat_id, walk_id=walk_id)
+
+    async def weekly_report(self, chat_id: int, report: WeeklyReport) -> Outcome:
+        return self._record("weekly_report", chat_id, text=report.text)
+
+
+def real_sources(
+    sessions: SessionFactory, notifier: RecordingNotifier | None = None
+) -> tuple[Source[Any], ...]:
+    """The sources the app registers, sending to `notifier` (by default one nobody reads)."""
+    return queue_sources(notifier or RecordingNotifier(), sessions)

@@ -1,0 +1,81 @@
+"""The Telegram side of walkbot's ports (walkbot/ports.py and the queue sources' senders): each
+message in words and buttons from the views, sent through walkbot.delivery (bounded retries,
+a clear word on blocked chats), answered as a plain Outcome.
+
+The composition root (app.py) builds one per Application and hands it to the jobs (as
+Runtime.notifier) and to the queue sources it registers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Bot, InlineKeyboardMarkup
+
+from walkbot.bot import sixmin_views, walk_views
+from walkbot.bot.knee import knee_check_message
+from walkbot.bot.nudges import nudge_markup
+from walkbot.bot.summary import send_report
+from walkbot.delivery import Delivery, Result, send_message
+from walkbot.ports import Outcome
+from walkbot.services.summaries import WeeklyReport
+
+
+def outcome_of(delivery: Delivery) -> Outcome:
+    if delivery.result is Result.SENT:
+        return Outcome("sent")
+    if delivery.result is Result.BLOCKED:
+        return Outcome("blocked", delivery.detail)
+    return Outcome("failed", delivery.detail)
+
+
+class BotNotifier:
+    """Every port walkbot's jobs and queue sources send through, on one Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def _send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, silent: bool
+    ) -> Outcome:
+        return outcome_of(
+            await send_message(self._bot, chat_id, text, markup=markup, silent=silent)
+        )
+
+    # ---- a walk (WalkNotifier) ----
+
+    async def walk_cue(self, user_id: int, walk_id: int, text: str, *, sound: bool) -> Outcome:
+        markup = walk_views.controls(walk_id, paused=False)
+        return await self._send(user_id, text, markup, silent=not sound)
+
+    async def walk_ended(self, user_id: int, text: str) -> Outcome:
+        return await self._send(user_id, text, None, silent=False)
+
+    async def effort_prompt(self, user_id: int, walk_id: int, *, reminder: bool) -> Outcome:
+        text, markup = walk_views.effort_prompt(walk_id, reminder=reminder)
+        return await self._send(user_id, text, markup, silent=True)
+
+    # ---- a six-minute test (SixMinuteNotifier) ----
+
+    async def sixmin_cue(self, user_id: int, test_id: int, text: str, *, final: bool) -> Outcome:
+        markup = None if final else sixmin_views.stop_button(test_id)
+        return await self._send(user_id, text, markup, silent=False)
+
+    async def distance_prompt(self, user_id: int, test_id: int, *, units: str) -> Outcome:
+        text, markup = sixmin_views.distance_prompt(test_id, units, stopped_early=False)
+        return await self._send(user_id, text, markup, silent=True)
+
+    # ---- the queue's sources (services/*_source.py) ----
+
+    async def nudge(self, chat_id: int, *, day: date, text: str, snoozable: bool) -> Outcome:
+        # The one message people asked to be alerted by, at the time they chose: it makes a
+        # sound. Summaries and knee checks are routine and arrive silently.
+        markup = nudge_markup(day, snoozable=snoozable)
+        return await self._send(chat_id, text, markup, silent=False)
+
+    async def knee_check(self, chat_id: int, walk_id: int) -> Outcome:
+        text, markup = knee_check_message(walk_id)
+        return await self._send(chat_id, text, markup, silent=True)
+
+    async def weekly_report(self, chat_id: int, report: WeeklyReport) -> Outcome:
+        return outcome_of(await send_report(self._bot, chat_id, report, silent=True))
