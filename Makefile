@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/ruff check walkbot tests bench
 	$(BIN)/ruff format --check walkbot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	# The end-to-end tests mostly wait on real time (walk cues), so six workers fit on two cores.
 	$(BIN)/pytest -q -n 6 --dist worksteal || [ $$? -eq 5 ]
 

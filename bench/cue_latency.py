@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from bench.seed import due_plan
 from bench.seed import seed as seed_due
 from walkbot.domain import walks as domain
-from walkbot.sandbox import TEST_TOKEN, FakeBotApi, Limits
+from walkbot.sandbox import TEST_TOKEN, FakeBotApi, FakeUser, Limits
 from walkbot.store.db import sync_url
 from walkbot.store.migrate import upgrade
 
@@ -129,7 +129,7 @@ async def run(walks: int, plan_text: str, limits: bool, due: int) -> None:
 
 def report(
     api: FakeBotApi,
-    people: list,
+    people: list[FakeUser],
     starts: dict[int, datetime],
     plan: domain.WalkPlan,
     cpu_s: float,
