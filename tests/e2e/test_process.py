@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from tests.e2e.rows import sleep_until, started_at
 from tests.e2e.test_walks import start_walk, walk_row
 from tests.people import onboarded_chat, people_due_a_reminder
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi
@@ -56,12 +57,13 @@ async def test_sigkill_mid_walk_then_restart_carries_on(
     alice = await onboarded_chat(api, sessions, "Alice")
     process = spawn(api, database_url)
     try:
-        _, started = await start_walk(alice, "2x10/10")
+        await start_walk(alice, "2x10/10")
         await alice.wait_for_text("BACKWARD", timeout=15)
+        started = await started_at(database_url, "walks", alice.id)
         process.kill()  # SIGKILL: no goodbye, no cleanup
         await wait_exit(process, 5)
-        # Down long enough to miss two switches (at 10 s and 20 s).
-        await asyncio.sleep(max(0.0, started + 21 - time.monotonic()))
+        # Down long enough to miss two switches (at 10 s and 20 s by the walk's own start).
+        await sleep_until(started + timedelta(seconds=21))
 
         process = spawn(api, database_url)
         back = await alice.wait_for_text("Back with you", timeout=15)
