@@ -82,7 +82,7 @@ async def test_sigkill_mid_walk_then_restart_carries_on(
         since = len(api.calls)
         process = spawn(api, database_url)
         await polling(api, since)
-        back = await alice.wait_for_text("Back with you")
+        back = await alice.wait_for_text("Back with you", timeout=15)
         assert "round 2 of 2" in back.body
         await alice.wait_for_text("Well done", timeout=25)
         await alice.wait_for_text("How hard did that feel")
