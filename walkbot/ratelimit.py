@@ -266,13 +266,18 @@ class ChatRateLimiter(BaseRateLimiter[int]):
 
     async def _wait_for_holds(self, key: ChatKey | None) -> None:
         loop = asyncio.get_running_loop()
+        slept_until = None
         while True:
             chat = self._chats.get(key) if key is not None else None
             until = max(self._held_until, chat.held_until if chat else 0.0)
-            delay = until - loop.time()
-            if delay <= 0:
+            # Once we have slept to a hold's end, it is over: asyncio may wake a timer a clock
+            # tick early (a coarse clock, or looptime's microseconds), and sleeping again for
+            # the leftover fraction would spin without the loop's time ever moving on.
+            # Sleep again only for a hold that came or grew while we slept.
+            if until == slept_until or until <= loop.time():
                 return
-            await asyncio.sleep(delay)
+            slept_until = until
+            await asyncio.sleep(until - loop.time())
 
     def _chat(self, key: ChatKey) -> _Chat:
         chat = self._chats.get(key)

@@ -1,12 +1,18 @@
-"""Updates from different chats overlap; updates from one chat never do, and keep their order."""
+"""Updates from different chats overlap; updates from one chat never do, and keep their order.
+
+The handlers' sleeps run on looptime's virtual clock: which one ends first is decided by their
+lengths alone, never by how busy the machine is."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Chat, Message, Update, User
 
 from walkbot.bot.ordering import PerChatUpdateProcessor
+
+pytestmark = pytest.mark.looptime
 
 
 def update(update_id: int, chat_id: int) -> Update:
