@@ -4,13 +4,12 @@ within a group the first matching handler wins. A new feature is a module with a
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import BotCommand, Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import TypeHandler
 
 from walkbot.bot import common, level, nudges, onboarding, privacy, settings, sixmin, summary, walks
 from walkbot.bot.feature import Feature
+from walkbot.context import WalkbotApp
 
 # In this order: the private menu lists their commands in it too.
 FEATURES: tuple[Feature, ...] = (
@@ -29,7 +28,7 @@ FEATURES: tuple[Feature, ...] = (
 FALLBACKS: tuple[Feature, ...] = (common.fallbacks, onboarding.fallbacks)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: WalkbotApp) -> None:
     # Group -1: drop an update Telegram delivered twice before anything acts on it.
     app.add_handler(TypeHandler(Update, common.drop_duplicates), group=-1)
 
