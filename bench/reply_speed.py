@@ -27,7 +27,7 @@ text) p50/p95/max, the messages (sends and edits) the bot spent per step, and 42
 
 Each bot is measured once it is idle after start-up (at least --settle seconds; walkbot builds
 its city index in the background then) and after one warm-up /help from everyone. --py-spy DIR runs walkbot under `py-spy record`
-(if installed) and leaves a flame graph per phase in DIR.
+(if installed) and leaves its collapsed stacks per phase in DIR (flamegraph.pl draws them).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import contextlib
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -200,8 +201,8 @@ async def bot_process(
         command = [sys.executable, "-m", "walkbot", "run"]
         if options.py_spy is not None and shutil.which("py-spy"):
             options.py_spy.mkdir(parents=True, exist_ok=True)
-            flame = options.py_spy / f"{phase}.svg"
-            command = ["py-spy", "record", "--rate", "200", "-o", str(flame), "--", *command]
+            stacks = options.py_spy / f"{phase}.txt"
+            command = ["py-spy", "record", "--format", "raw", "-o", str(stacks), "--", *command]
     probe = api.user("Probe", user_id=FIRST_PERSON - 1)
     probe.send("/help")  # waiting when the bot starts: its answer says the bot is ready
     log_path = WORKDIR / f"reply-speed-{phase}.log"
@@ -221,7 +222,8 @@ async def bot_process(
             await _settle(_pid(bot), options.settle)
             yield bot
         finally:
-            bot.terminate()
+            # The bot itself, not py-spy around it: py-spy writes its stacks when the bot ends.
+            os.kill(_pid(bot), signal.SIGTERM)
             try:
                 await asyncio.to_thread(bot.wait, 10)
             except subprocess.TimeoutExpired:
@@ -438,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=("echo", "walkbot", "onboarding"),
         default=("echo", "walkbot", "onboarding"),
     )
-    parser.add_argument("--py-spy", type=Path, default=None, help="flame graphs of walkbot here")
+    parser.add_argument("--py-spy", type=Path, default=None, help="py-spy stacks of walkbot here")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.serve_echo:

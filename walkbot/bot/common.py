@@ -4,30 +4,34 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from walkbot.bot import texts
+from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.runtime import Context, runtime_of
 from walkbot.scheduling import presence
-from walkbot.services.updates import record_update
 from walkbot.services.users import mark_blocked
 
 log = logging.getLogger(__name__)
 
 
+LEDGER_KEY = "walkbot.update-ledger"
+
+
 async def drop_duplicates(update: Update, context: Context) -> None:
     """Telegram may deliver an update twice; the first one recorded is the only one handled."""
-    rt = runtime_of(context)
-    try:
-        async with rt.transaction() as session:
-            await record_update(session, update_id=update.update_id, now=rt.clock.now())
-    except IntegrityError:
+    ledger = context.application.bot_data.get(LEDGER_KEY)
+    if ledger is None:
+        rt = runtime_of(context)
+        ledger = context.application.bot_data[LEDGER_KEY] = UpdateLedger(
+            rt.transaction, rt.clock.now
+        )
+    if not await ledger.first_time(update.update_id):
         log.info("dropping duplicate update %s", update.update_id)
-        raise ApplicationHandlerStop from None
+        raise ApplicationHandlerStop
 
 
 async def help_command(update: Update, context: Context) -> None:
