@@ -12,7 +12,8 @@ loopback), a fresh fake server for each:
 (b) walkbot itself (`walkbot run`, a throwaway SQLite file, RATE_LIMIT=false);
 
 both driven by the same load, fake server limits off: a closed loop (each of --people people
-sends /help, waits for the answer, sends the next, --each times) and then an open loop (/help
+sends /help, waits for the answer, sends the next, --each times; --rounds times per bot, the
+bots taking turns, as the machine's other work comes and goes) and then an open loop (/help
 at a fixed --rate per second for --seconds, round robin over the same people). Latency is the
 fake server's receive time of the sendMessage minus the moment the update was queued for the
 bot's getUpdates. It prints updates/s, p50/p95/p99 and the bot's CPU per update for both, and
@@ -26,8 +27,8 @@ question (the first sendMessage or editMessageText in that chat carrying the nex
 text) p50/p95/max, the messages (sends and edits) the bot spent per step, and 429s.
 
 Each bot is measured once it is idle after start-up (at least --settle seconds; walkbot builds
-its city index in the background then) and after one warm-up /help from everyone. --py-spy DIR runs walkbot under `py-spy record`
-(if installed) and leaves its collapsed stacks per phase in DIR (flamegraph.pl draws them).
+its city index in the background then) and after one warm-up /help from everyone. --py-spy DIR runs the bots under `py-spy record`
+(if installed) and leaves their collapsed stacks per phase in DIR (flamegraph.pl draws them).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Load:
 class Options:
     people: int
     each: int
+    rounds: int
     rate: float
     seconds: float
     onboarders: int
@@ -199,10 +201,10 @@ async def bot_process(
         command = [sys.executable, "-m", "bench.reply_speed", "--serve-echo"]
     else:
         command = [sys.executable, "-m", "walkbot", "run"]
-        if options.py_spy is not None and shutil.which("py-spy"):
-            options.py_spy.mkdir(parents=True, exist_ok=True)
-            stacks = options.py_spy / f"{phase}.txt"
-            command = ["py-spy", "record", "--format", "raw", "-o", str(stacks), "--", *command]
+    if options.py_spy is not None and shutil.which("py-spy"):
+        options.py_spy.mkdir(parents=True, exist_ok=True)
+        stacks = options.py_spy / f"{phase}.txt"
+        command = ["py-spy", "record", "--format", "raw", "-o", str(stacks), "--", *command]
     probe = api.user("Probe", user_id=FIRST_PERSON - 1)
     probe.send("/help")  # waiting when the bot starts: its answer says the bot is ready
     log_path = WORKDIR / f"reply-speed-{phase}.log"
@@ -298,21 +300,70 @@ async def open_loop(
     )
 
 
-async def help_loads(kind: str, options: Options) -> tuple[Load, Load]:
-    async with TimedApi() as api:
-        people = [api.user(f"P{i}", user_id=FIRST_PERSON + i) for i in range(options.people)]
-        async with bot_process(
-            kind, api, rate_limit=False, phase=f"help-{kind}", options=options
-        ) as bot:
-            pid = _pid(bot)
-            await closed_loop(api, people, 1, pid)  # warm-up: everyone once
-            closed = await closed_loop(api, people, options.each, pid)
+@dataclass
+class Subject:
+    """One bot under the /help loads, with its own fake server and people."""
+
+    kind: str
+    api: TimedApi
+    people: list[FakeUser]
+    pid: int = 0
+    rounds: list[Load] = field(default_factory=list)
+
+    @property
+    def closed(self) -> Load:
+        return Load(
+            "closed",
+            sum(r.updates for r in self.rounds),
+            sum(r.seconds for r in self.rounds),
+            [latency for r in self.rounds for latency in r.latencies],
+            sum(r.cpu_s for r in self.rounds),
+        )
+
+
+async def help_loads(kinds: Sequence[str], options: Options) -> dict[str, tuple[Load, Load]]:
+    """Every bot started at once and measured in turns (closed-loop rounds alternating which
+    goes first, then the open loops), so a machine that gets busier or quieter during the run
+    weighs on them alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        subjects = []
+        for kind in kinds:
+            api = await stack.enter_async_context(TimedApi())
+            people = [api.user(f"P{i}", user_id=FIRST_PERSON + i) for i in range(options.people)]
+            subjects.append(Subject(kind, api, people))
+        bots = await asyncio.gather(
+            *(
+                stack.enter_async_context(
+                    bot_process(
+                        s.kind, s.api, rate_limit=False, phase=f"help-{s.kind}", options=options
+                    )
+                )
+                for s in subjects
+            )
+        )
+        for subject, bot in zip(subjects, bots, strict=True):
+            subject.pid = _pid(bot)
+            await closed_loop(subject.api, subject.people, 1, subject.pid)  # warm-up
+        for n in range(options.rounds):
+            for subject in subjects if n % 2 == 0 else subjects[::-1]:
+                subject.rounds.append(
+                    await closed_loop(subject.api, subject.people, options.each, subject.pid)
+                )
+        results = {}
+        for subject in subjects:
             await asyncio.sleep(0.5)
-            opened = await open_loop(api, people, options.rate, options.seconds, pid)
-    print(f"{kind}:")
-    print("  " + closed.line())
-    print("  " + opened.line())
-    return closed, opened
+            opened = await open_loop(
+                subject.api, subject.people, options.rate, options.seconds, subject.pid
+            )
+            results[subject.kind] = (subject.closed, opened)
+    for subject in subjects:
+        closed, opened = results[subject.kind]
+        print(f"{subject.kind}:")
+        print("  " + closed.line())
+        print("  " + opened.line())
+        rates = " ".join(f"{r.rate:.0f}" for r in subject.rounds)
+        print(f"  closed-loop rounds, updates/s: {rates}")
+    return results
 
 
 # -- (c): onboarding at human speed -----------------------------------------------------------
@@ -401,16 +452,15 @@ async def onboarding(options: Options) -> Onboarded:
 
 
 async def run(only: Sequence[str], options: Options) -> None:
-    results: dict[str, tuple[Load, Load]] = {}
-    for kind in ("echo", "walkbot"):
-        if kind in only:
-            results[kind] = await help_loads(kind, options)
+    kinds = [kind for kind in ("echo", "walkbot") if kind in only]
+    results = await help_loads(kinds, options) if kinds else {}
     if len(results) == 2:
         (echo_closed, echo_open), (bot_closed, bot_open) = results["echo"], results["walkbot"]
         print(
             f"walkbot / bare PTB, closed loop: {bot_closed.rate / echo_closed.rate:.2f} of the "
             f"throughput; p99 {1000 * percentile(bot_closed.latencies, 0.99):.0f} ms against "
-            f"{1000 * percentile(echo_closed.latencies, 0.99):.0f} ms"
+            f"{1000 * percentile(echo_closed.latencies, 0.99):.0f} ms; CPU per update "
+            f"{bot_closed.cpu_s / bot_closed.updates / (echo_closed.cpu_s / echo_closed.updates):.1f}x"
         )
         print(
             f"walkbot / bare PTB, open loop at {options.rate:g}/s: p99 "
@@ -427,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--each", type=int, default=10, help="/help per person, closed loop")
+    parser.add_argument("--rounds", type=int, default=3, help="closed loops per bot, in turns")
     parser.add_argument("--rate", type=float, default=100.0, help="open loop, updates/s")
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop length")
     parser.add_argument("--onboarders", type=int, default=20)
@@ -440,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=("echo", "walkbot", "onboarding"),
         default=("echo", "walkbot", "onboarding"),
     )
-    parser.add_argument("--py-spy", type=Path, default=None, help="py-spy stacks of walkbot here")
+    parser.add_argument("--py-spy", type=Path, default=None, help="py-spy stacks of the bots here")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.serve_echo:
@@ -449,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = Options(
         people=args.people,
         each=args.each,
+        rounds=args.rounds,
         rate=args.rate,
         seconds=args.seconds,
         onboarders=args.onboarders,
