@@ -37,10 +37,12 @@ async def show_next(
     message: Message | None,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
+    *,
+    silent: bool = False,
 ) -> None:
     """The next step of a flow as one message: `message` (the question just answered) edited
     into it, or a new message when there is none or it can no longer be edited (deleted, or
-    too old for Telegram to send us)."""
+    too old for Telegram to send us); `silent` sends that without a notification sound."""
     if message is not None:
         try:
             await message.edit_text(text, reply_markup=markup)
@@ -49,7 +51,7 @@ async def show_next(
             if "not modified" in str(error).lower():  # a repeated tap: it already shows this
                 return
             log.info("could not edit message %s (%s); sending it anew", message.id, error)
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    await bot.send_message(chat_id, text, reply_markup=markup, disable_notification=silent)
 
 
 async def answer_tap(query: CallbackQuery, text: str | None = None) -> None:
