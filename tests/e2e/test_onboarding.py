@@ -37,7 +37,8 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     # Advice to keep: the last safety question turns into it, the questions go on below.
     advice = await alice.wait_for_screen("check with your doctor or physio")
     assert "handrails" in advice.body and advice.buttons == []
-    alice.tap("A little")
+    experience = await alice.wait_for_text("walked backwards for exercise")
+    alice.tap("A little", message=experience)
     await alice.wait_for_screen("What matters most")
 
     await bot.restart()  # the half-finished onboarding lives in the database

@@ -147,9 +147,8 @@ async def _follow_up(
     """One message per step. A tapped answer turns its question into what comes next (the
     choice kept in view on top); a typed one gets the next question below it. A refused answer
     asks again in a new message, nearest the person."""
-    editing = user.editing is not None
     if outcome.redraw and query is not None and outcome.ask is not None:
-        text, markup = render(outcome.ask, user, editing=editing)
+        text, markup = render(outcome.ask, user, editing=user.editing is not None)
         await edit_text(query_message(query), text, markup)
         return
     tapped = query if query is not None and outcome.accepted else None
@@ -158,8 +157,9 @@ async def _follow_up(
         # Advice to keep in the chat: the last safety question becomes it (or it follows the
         # typed answer), and the questions go on in a message of their own below.
         if tapped is not None and echo is not None:
+            advice = joined(ticked(echo), texts.SAFETY_FLAGGED)
+            await show_next(context.bot, chat_id, query_message(tapped), advice)
             await _ask_next(chat_id, context, user, outcome, None, outcome.notice)
-            await edit_text(query_message(tapped), joined(ticked(echo), texts.SAFETY_FLAGGED))
             return
         advice = joined(f"Got it: {echo}." if echo else None, texts.SAFETY_FLAGGED)
         await context.bot.send_message(chat_id, advice)

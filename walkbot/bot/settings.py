@@ -7,7 +7,7 @@ from telegram import Update
 from walkbot.bot import texts
 from walkbot.bot.onboarding import ask, ask_in_place
 from walkbot.bot.questions import settings_view
-from walkbot.bot.replies import answer_tap, edit_text, query_message
+from walkbot.bot.replies import edit_text, query_message
 from walkbot.bot.runtime import Context, person_of, runtime_of
 from walkbot.services import onboarding as flow
 
@@ -43,12 +43,12 @@ async def choose(update: Update, context: Context) -> None:
     if tap.kind == "stale" or tap.user is None:
         await query.answer(texts.STALE_BUTTON)
         return
+    await query.answer()
     if tap.kind == "question":  # the menu becomes the question: one message, Back returns
         await ask_in_place(query, context, tap.user, step)
+        return
+    text, markup = settings_view(tap.user, now)
+    if step == "back":
+        await edit_text(query_message(query), text, markup)
     else:
-        text, markup = settings_view(tap.user, now)
-        if step == "back":
-            await edit_text(query_message(query), text, markup)
-        else:
-            await context.bot.send_message(tap.user.telegram_id, text, reply_markup=markup)
-    await answer_tap(query)
+        await context.bot.send_message(tap.user.telegram_id, text, reply_markup=markup)
