@@ -286,3 +286,25 @@ async def test_each_tapped_step_costs_the_chat_one_message(
     assert question.body.startswith("✓ Kilometres\n\nAll set, Hana!")
     assert len(api.calls_to("answerCallbackQuery")) == len(steps) + 1
     assert all(c.status == 200 for c in api.calls)
+
+
+async def test_a_question_that_cannot_be_edited_comes_anew_and_a_lost_answer_is_let_go(
+    api: FakeBotApi, bot: RunningBot
+) -> None:
+    ida = api.user("Ida")
+    await _consent(ida)
+    question = await ida.wait_for_screen("Safety check 1 of 9")
+    await api.until(lambda: "→ Yes, let's start" in api.messages(ida.id)[0].body, timeout=5)
+    api.fail_next("editMessageText", status=400, description="Bad Request: message can't be edited")
+    api.fail_next(
+        "answerCallbackQuery",
+        status=400,
+        description="Bad Request: query is too old and response timeout expired",
+    )
+    ida.tap("No", message=question)
+    again = await ida.wait_for_text("Safety check 2 of 9")  # a new message, the choice on top
+    assert again is not question and again.body.startswith("✓ No\n\n")
+    ida.tap("No", message=again)
+    await ida.wait_for_screen("Safety check 3 of 9")  # and the questions go on in that one
+    # Neither failure reached the person as an apology.
+    assert not any("went wrong" in m.body for m in ida.messages())
