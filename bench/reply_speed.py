@@ -1,8 +1,10 @@
 """Replies at the speed of the framework: run by hand, figures go to docs/performance.md.
 
-    .venv/bin/python -m bench.reply_speed [--people 100] [--each 10] [--rate 100] [--seconds 10]
-                                          [--onboarders 10] [--think 0.3 1.0]
+    .venv/bin/python -m bench.reply_speed [--people 100] [--each 10] [--rounds 3] [--rate 100]
+                                          [--seconds 10] [--onboarders 10] [--think 0.3 1.0]
                                           [--only echo walkbot onboarding] [--py-spy DIR]
+
+About two minutes with the defaults.
 
 In one run, each bot as a separate process against the fake Bot API served here (real HTTP on
 loopback), a fresh fake server for each:
@@ -29,8 +31,9 @@ tapping every 0.3-1 s already ask for about 15 messages a second; twenty would r
 30 a second for the whole bot, and measure that limit rather than each chat's.
 
 Each bot is measured once it is idle after start-up (at least --settle seconds; walkbot builds
-its city index in the background then) and after one warm-up /help from everyone. --py-spy DIR runs the bots under `py-spy record`
-(if installed) and leaves their collapsed stacks per phase in DIR (flamegraph.pl draws them).
+its city index in the background then) and after one warm-up /help from everyone. --py-spy DIR
+runs the bots under `py-spy record` (if installed; not a project dependency) and leaves their
+collapsed stacks per phase in DIR, for flamegraph.pl or a diff of two runs.
 """
 
 from __future__ import annotations
@@ -496,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--py-spy", type=Path, default=None, help="py-spy stacks of the bots here")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if min(args.people, args.each, args.rounds, args.onboarders) < 1 or args.rate <= 0:
+        parser.error("--people, --each, --rounds, --onboarders and --rate must be positive")
     if args.serve_echo:
         serve_echo()
         return
