@@ -100,9 +100,9 @@ async def test_a_level_walk_steps_up_after_two_easy_walks(
     await cues.fire_due_cue(bot.app, int(str(row["id"])))
     effort = await alice.wait_for_text("How hard did that feel")
     alice.tap("5 moderate", message=effort)
-    pain = await alice.wait_for_text("knee pain")
+    pain = await alice.wait_for_screen("knee pain")  # one message: the question turns over
     alice.tap("1", message=pain)
-    decided = await alice.wait_for_text("Next time")
+    decided = await alice.wait_for_screen("Next time")
     assert "Next time: 6 x 45 s backward. Your last two walks felt moderate." in decided.body
     assert "Anything to note" in decided.body
     assert decided.disable_notification
@@ -171,9 +171,14 @@ async def test_i_need_to_stop_on_a_level_walk_steps_down_kindly(
     alice.tap("I need to stop", message=cue)
     effort = await alice.wait_for_text("How hard did that feel")
     alice.tap("3 easy", message=effort)
-    pain = await alice.wait_for_text("knee pain")
+    pain = await alice.wait_for_screen("knee pain")
     alice.tap("Skip", message=pain)
-    decided = await alice.wait_for_text("Next time")
+    decided = await alice.wait_for_screen("Next time")
+    assert decided.body.startswith("✓ Effort 3 easy, knee pain skipped\n\n")
+    alice.tap("Skip", message=decided)  # no note: the question closes with thanks
+    done = await alice.wait_for_screen("all saved")
+    assert done is effort and done.buttons == []  # all three answers on one message
+    assert "Next time: 5 x 30 s backward" in done.body and "→ Skipped" in done.body
     assert "Next time: 5 x 30 s backward. Stopping when you need to" in decided.body
     assert "fail" not in decided.body.lower()
     assert level_of(database_url, alice.id) == (0, [(1, 0, "step_down:need_to_stop")])

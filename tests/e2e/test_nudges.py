@@ -109,8 +109,8 @@ async def test_a_nudge_arrives_at_the_minute_set_in_settings(
 ) -> None:
     alice.send("/settings")
     await alice.wait_for_text("Your settings")
-    alice.tap("Reminder time")
-    await alice.wait_for_text("What time on those days")
+    alice.tap("Reminder time")  # the menu turns into the question
+    await alice.wait_for_screen("What time on those days")
     alice.send("07:30")
     await alice.wait_for_text("Saved")
     assert as_utc(user_row(database_url, alice.id)["next_nudge_at"]) == local(7, 30)

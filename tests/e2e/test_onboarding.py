@@ -23,7 +23,8 @@ async def _answer_screening(
     user: FakeUser, *, yes_to: frozenset[int] = frozenset(), first: int = 1
 ) -> None:
     for n in range(first, 10):
-        question = await user.wait_for_text(f"Safety check {n} of 9")
+        # One message throughout: each answer turns the question into the next one.
+        question = await user.wait_for_screen(f"Safety check {n} of 9")
         user.tap("Yes" if n in yes_to else "No", message=question)
 
 
@@ -33,10 +34,12 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     alice = api.user("Alice")
     await _consent(alice)
     await _answer_screening(alice, yes_to=frozenset({8}))  # a fall in the past year
-    advice = await alice.wait_for_text("check with your doctor or physio")
-    assert "handrails" in advice.body
-    alice.tap("A little")
-    await alice.wait_for_text("What matters most")
+    # Advice to keep: the last safety question turns into it, the questions go on below.
+    advice = await alice.wait_for_screen("check with your doctor or physio")
+    assert "handrails" in advice.body and advice.buttons == []
+    experience = await alice.wait_for_text("walked backwards for exercise")
+    alice.tap("A little", message=experience)
+    await alice.wait_for_screen("What matters most")
 
     await bot.restart()  # the half-finished onboarding lives in the database
 
@@ -44,7 +47,7 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     resumed = await alice.wait_for_text("carry on")
     assert "What matters most" in resumed.body
     alice.tap("Balance")
-    await alice.wait_for_text("Which time zone")
+    await alice.wait_for_screen("Which time zone")
     alice.send("europe/london")
     days = await alice.wait_for_text("Which days")
     assert "Got it: Europe/London" in days.body
@@ -52,11 +55,12 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     redrawn = await api.wait_for(lambda c: "✅ Sun" in str(c.params.get("reply_markup")))
     assert redrawn.method == "editMessageText"
     alice.tap("Done")
-    await alice.wait_for_text("What time")
+    await alice.wait_for_screen("What time")
     alice.send("7:45")
     await alice.wait_for_text("Kilometres or miles")
     alice.tap("Miles")
-    summary = await alice.wait_for_text("All set")
+    summary = await alice.wait_for_screen("All set")
+    assert summary.body.startswith("✓ Miles")  # the last choice stays in view
     # A yes in screening starts one level lower: one round fewer than the standard 6.
     assert "about 23 min" in summary.body
     assert "5 × (30 s backward + 2 min forward)" in summary.body
@@ -71,7 +75,9 @@ async def test_whole_onboarding_with_a_restart_in_the_middle(
     assert row["units"] == "mi"
     assert row["level"] == 0
     assert str(row["reminder_time"]).startswith(str(time(7, 45)))
-    assert all(api.answered_callbacks[q] is not None for q in api.answered_callbacks)
+    # Every tap is answered, after the message it brought (so the last may still be on its way).
+    await api.until(lambda: None not in api.answered_callbacks.values(), timeout=5)
+    assert "handrails" in advice.body  # the questions after it left the advice in place
 
     alice.send("/start")
     again = await alice.wait_for_text("Welcome back")
@@ -96,13 +102,13 @@ async def test_declining_consent_stores_nothing(
 async def _reach(user: FakeUser, step_text: str) -> None:
     await _consent(user)
     await _answer_screening(user)
-    await user.wait_for_text("walked backwards for exercise")
+    await user.wait_for_screen("walked backwards for exercise")
     if step_text == "exp":
         return
     user.tap("Never")
-    await user.wait_for_text("What matters most")
+    await user.wait_for_screen("What matters most")
     user.tap("Knees")
-    await user.wait_for_text("Which time zone")
+    await user.wait_for_screen("Which time zone")
 
 
 async def test_garbage_at_every_step_gets_a_clear_answer_and_changes_nothing(
@@ -135,13 +141,13 @@ async def test_garbage_at_every_step_gets_a_clear_answer_and_changes_nothing(
 
     carol.tap("No", message=reasked)
     await _answer_screening(carol, first=2)
-    await carol.wait_for_text("walked backwards for exercise")
+    await carol.wait_for_screen("walked backwards for exercise")
     carol.send("loads")
     assert "tap one of the buttons" in (await carol.wait_for_text("buttons")).body
     carol.tap("Regularly")
-    await carol.wait_for_text("What matters most")
+    await carol.wait_for_screen("What matters most")
     carol.tap("Heart")
-    await carol.wait_for_text("Which time zone")
+    await carol.wait_for_screen("Which time zone")
     carol.send("Qwertyuiop Town")
     assert "I don't know" in (await carol.wait_for_text("Which time zone")).body
     carol.send("../../etc/passwd")
@@ -152,7 +158,7 @@ async def test_garbage_at_every_step_gets_a_clear_answer_and_changes_nothing(
     choices = await carol.wait_for_text("more than one")
     assert any("Europe/London" in label for label in choices.button_labels())
     carol.tap("Europe/London")
-    await carol.wait_for_text("Which days")
+    await carol.wait_for_screen("Which days")
     carol.send("someday")
     await carol.wait_for_text("Mon Wed Fri")
     carol.send("weekdays")
@@ -160,7 +166,7 @@ async def test_garbage_at_every_step_gets_a_clear_answer_and_changes_nothing(
     carol.send("25:61")
     await carol.wait_for_text("24-hour clock")
     carol.tap("07:00")
-    await carol.wait_for_text("Kilometres or miles")
+    await carol.wait_for_screen("Kilometres or miles")
     carol.send_photo()
     await carol.wait_for_text("Kilometres or miles")
     carol.send("km")
@@ -187,23 +193,23 @@ async def test_settings_change_one_thing(
     erin = api.user("Erin")
     await _reach(erin, "tz")
     erin.tap("New York")
-    await erin.wait_for_text("Which days")
+    await erin.wait_for_screen("Which days")
     erin.tap("Done")
-    await erin.wait_for_text("What time")
+    await erin.wait_for_screen("What time")
     erin.tap("08:00")
-    await erin.wait_for_text("Kilometres or miles")
+    await erin.wait_for_screen("Kilometres or miles")
     erin.tap("Kilometres")
-    await erin.wait_for_text("All set")
+    await erin.wait_for_screen("All set")
 
     erin.send("/settings")
     await erin.wait_for_text("Your settings")
-    erin.tap("Summary time")
-    await erin.wait_for_text("And at what time")
+    erin.tap("Summary time")  # the menu turns into the question
+    await erin.wait_for_screen("And at what time")
     erin.send("19:30")
     saved = await erin.wait_for_text("Saved")
     assert "Weekly summary: Sunday at 19:30" in saved.body
     erin.tap("Time zone")
-    await erin.wait_for_text("Which time zone")
+    await erin.wait_for_screen("Which time zone")
     erin.tap("Back")
     await api.wait_for(
         lambda c: c.method == "editMessageText" and "Your settings" in str(c.params.get("text"))
@@ -236,3 +242,69 @@ async def test_help_and_a_duplicate_update_is_handled_once(
     await gina.wait_for_text("What I keep")
     helps = [m for m in gina.messages() if "Here's what I can do" in m.body]
     assert len(helps) == 1
+
+
+async def test_each_tapped_step_costs_the_chat_one_message(
+    api: FakeBotApi, bot: RunningBot
+) -> None:
+    """Telegram paces a chat at about one message a second, edits included, and a quick tapper
+    answers faster than that: so every tapped answer after consent is one edit, the question
+    becoming the next one with the choice on top, and the tap is answered too."""
+    hana = api.user("Hana")
+    await _consent(hana)
+    question = await hana.wait_for_screen("Safety check 1 of 9")
+    steps = [
+        *(("No", f"Safety check {n} of 9") for n in range(2, 10)),
+        ("No", "walked backwards for exercise"),
+        ("Never tried it", "What matters most"),
+        ("Knees and legs", "Which time zone"),
+        ("London", "Which days"),
+        ("Done", "What time"),
+        ("08:00", "Kilometres or miles"),
+        ("Kilometres", "All set"),
+    ]
+    for label, next_question in steps:
+        hana.tap(label, message=question)
+        shown = await hana.wait_for_screen(next_question)
+        assert shown is question and shown.body.startswith("✓ "), shown.body
+    hana.send("/help")  # handled after every earlier update from her chat has finished
+    await hana.wait_for_text("Here's what I can do")
+
+    seen = [
+        (c.method, c.params.get("message_id"))
+        for c in api.calls
+        if c.method in ("sendMessage", "editMessageText") and c.params.get("chat_id") == hana.id
+    ]
+    welcome = api.messages(hana.id)[0].message_id
+    assert seen == [
+        ("sendMessage", None),  # the welcome
+        ("sendMessage", None),  # consent given: the first question, a message of its own
+        ("editMessageText", welcome),  # the welcome shows the answer, its buttons gone
+        *[("editMessageText", question.message_id)] * len(steps),
+        ("sendMessage", None),  # /help
+    ]
+    assert question.body.startswith("✓ Kilometres\n\nAll set, Hana!")
+    assert len(api.calls_to("answerCallbackQuery")) == len(steps) + 1
+    assert all(c.status == 200 for c in api.calls)
+
+
+async def test_a_question_that_cannot_be_edited_comes_anew_and_a_lost_answer_is_let_go(
+    api: FakeBotApi, bot: RunningBot
+) -> None:
+    ida = api.user("Ida")
+    await _consent(ida)
+    question = await ida.wait_for_screen("Safety check 1 of 9")
+    await api.until(lambda: "→ Yes, let's start" in api.messages(ida.id)[0].body, timeout=5)
+    api.fail_next("editMessageText", status=400, description="Bad Request: message can't be edited")
+    api.fail_next(
+        "answerCallbackQuery",
+        status=400,
+        description="Bad Request: query is too old and response timeout expired",
+    )
+    ida.tap("No", message=question)
+    again = await ida.wait_for_text("Safety check 2 of 9")  # a new message, the choice on top
+    assert again is not question and again.body.startswith("✓ No\n\n")
+    ida.tap("No", message=again)
+    await ida.wait_for_screen("Safety check 3 of 9")  # and the questions go on in that one
+    # Neither failure reached the person as an apology.
+    assert not any("went wrong" in m.body for m in ida.messages())

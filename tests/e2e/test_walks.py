@@ -72,9 +72,11 @@ async def test_a_full_custom_walk_cues_on_time_then_rates(
     effort = await alice.wait_for_text("How hard did that feel")
     assert effort.button_labels()[5] == "5 moderate"
     alice.tap("5 moderate")
-    pain = await alice.wait_for_text("knee pain")
+    pain = await alice.wait_for_screen("knee pain")  # one message: the question turns over
+    assert pain is effort and pain.body.startswith("✓ Effort 5 moderate\n\n")
     alice.tap("7", message=pain)
-    advice = await alice.wait_for_text("Anything to note")
+    advice = await alice.wait_for_screen("Anything to note")
+    assert advice.body.startswith("✓ Effort 5 moderate, knee pain 7/10\n\n")
     assert "clinician" in advice.body
     alice.send("Felt steady today")
     await alice.wait_for_text("all saved")
@@ -163,7 +165,7 @@ async def test_forged_stale_and_double_taps_change_nothing(
     alice.tap_data(f"r:{walk_id}:effort:11", message=effort)
     alice.tap("4 easy", message=effort)
     double = alice.tap("9 very hard", message=effort)  # a double tap on the same prompt
-    await alice.wait_for_text("knee pain")
+    await alice.wait_for_screen("knee pain")
     second = double["callback_query"]["id"]
     await api.until(lambda: api.answered_callbacks.get(second) is not None, 5)  # handled
     assert walk_row(database_url, alice.id)["effort"] == 4
@@ -217,9 +219,14 @@ async def test_an_unrated_walk_gets_one_gentle_reminder(
         await zoe.wait_for_text("How hard did that feel")
         reminder = await zoe.wait_for_text("gentle reminder", timeout=10)
         zoe.tap("6 moderate", message=reminder)
-        await zoe.wait_for_text("knee pain")
+        await zoe.wait_for_screen("knee pain")
         await asyncio.sleep(4)
-        reminders = [m for m in zoe.messages() if "gentle reminder" in m.body]
+        # Counted as sent: the one reminder has since turned into the next question.
+        reminders = [
+            c
+            for c in api.calls_to("sendMessage")
+            if c.params.get("chat_id") == zoe.id and "gentle reminder" in c.params.get("text", "")
+        ]
         assert len(reminders) == 1
         assert walk_row(database_url, zoe.id)["effort"] == 6
     finally:

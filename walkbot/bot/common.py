@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, filters
 
 from walkbot.bot import texts
+from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
 from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import presence
-from walkbot.services.updates import record_update
 from walkbot.services.users import mark_blocked
 
 log = logging.getLogger(__name__)
@@ -24,15 +23,20 @@ feature = Feature("common")
 fallbacks = Feature("fallbacks")
 
 
+LEDGER_KEY = "walkbot.update-ledger"
+
+
 async def drop_duplicates(update: Update, context: Context) -> None:
     """Telegram may deliver an update twice; the first one recorded is the only one handled."""
-    rt = context.runtime
-    try:
-        async with rt.transaction() as session:
-            await record_update(session, update_id=update.update_id, now=rt.clock.now())
-    except IntegrityError:
+    ledger = context.application.bot_data.get(LEDGER_KEY)
+    if ledger is None:
+        rt = context.runtime
+        ledger = context.application.bot_data[LEDGER_KEY] = UpdateLedger(
+            rt.transaction, rt.clock.now
+        )
+    if not await ledger.first_time(update.update_id):
         log.info("dropping duplicate update %s", update.update_id)
-        raise ApplicationHandlerStop from None
+        raise ApplicationHandlerStop
 
 
 @feature.command("help", menu="What I can do")

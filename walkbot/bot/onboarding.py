@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
@@ -11,7 +9,16 @@ from walkbot.bot import callbacks, sixmin, texts, walks
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import REFUSALS, Caller, Tap, caller_of, for_person, on_button
 from walkbot.bot.questions import onboarding_summary, render, settings_view
-from walkbot.bot.replies import callback_fields, edit_text, joined, mark_answered, query_message
+from walkbot.bot.replies import (
+    answer_tap,
+    callback_fields,
+    edit_text,
+    joined,
+    mark_answered,
+    query_message,
+    show_next,
+    ticked,
+)
 from walkbot.context import WalkbotContext as Context
 from walkbot.services import onboarding as flow
 from walkbot.services.users import get_user, touch_user
@@ -59,17 +66,19 @@ async def consent(update: Update, context: Context, tap: Tap) -> None:
     if query.message is None:
         return
     if tap.data == callbacks.data(callbacks.CONSENT, "no"):
-        await query.answer()
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
+        await answer_tap(query)
         return
     rt = context.runtime
     async with rt.transaction() as session:
         member = await flow.join(session, person=person, now=rt.clock.now())
-    await query.answer()
-    await mark_answered(query, texts.CONSENT_YES)
+    # The first question is a message of its own: the welcome above it says what they agreed
+    # to, and keeps their answer (after the question, which is what they wait for).
     if (step := flow.pending_step(member.user)) is not None:
         prefix = texts.CONSENT_GIVEN if member.created else None
         await ask(query.message.chat.id, context, member.user, step, prefix=prefix)
+    await answer_tap(query)
+    await mark_answered(query, texts.CONSENT_YES)
 
 
 @feature.button(callbacks.ANSWER)
@@ -121,8 +130,6 @@ async def _answer(
         reply = await flow.reply(
             session, telegram_id=caller.id, step=step, given=given, now=rt.clock.now()
         )
-    if query is not None:
-        await query.answer(texts.STALE_BUTTON if reply.refused else None)
     if reply.user is None:
         await chat.send_message(REFUSALS[reply.kind])
     elif reply.kind == "nothing_owed":
@@ -133,6 +140,8 @@ async def _answer(
         await ask(chat.id, context, reply.user, reply.step, prefix=reason)
     elif reply.outcome is not None:
         await _follow_up(chat.id, context, reply.user, reply.outcome, query)
+    if query is not None:  # after the reply: the next question matters more than the spinner
+        await answer_tap(query, texts.STALE_BUTTON if reply.refused else None)
 
 
 async def _take_text(update: Update, context: Context) -> bool:
@@ -151,44 +160,64 @@ def _unused_reply(given: flow.Answer | None) -> str:
 async def _follow_up(
     chat_id: int, context: Context, user: User, outcome: flow.Outcome, query: CallbackQuery | None
 ) -> None:
+    """One message per step. A tapped answer turns its question into what comes next (the
+    choice kept in view on top); a typed one gets the next question below it. A refused answer
+    asks again in a new message, nearest the person."""
     if outcome.redraw and query is not None and outcome.ask is not None:
         text, markup = render(outcome.ask, user, editing=user.editing is not None)
         await edit_text(query_message(query), text, markup)
         return
-    if query is not None and outcome.accepted and outcome.chosen:
-        await mark_answered(query, outcome.chosen)
-    prefix = _prefix(outcome, typed=query is None)
-    finished = _finished(user, outcome, prefix, context.runtime.clock.now())
-    if finished is not None:
-        text, markup = finished
-        await context.bot.send_message(chat_id, text, reply_markup=markup)
-    elif outcome.ask is not None:
-        await ask(
-            chat_id, context, user, outcome.ask, prefix=prefix, zone_choices=outcome.zone_choices
-        )
+    tapped = query if query is not None and outcome.accepted else None
+    echo = outcome.chosen if outcome.accepted else None
+    if outcome.safety_flagged:
+        # Advice to keep in the chat: the last safety question becomes it (or it follows the
+        # typed answer), and the questions go on in a message of their own below.
+        if tapped is not None and echo is not None:
+            advice = joined(ticked(echo), texts.SAFETY_FLAGGED)
+            await show_next(context.bot, chat_id, query_message(tapped), advice)
+            await _ask_next(chat_id, context, user, outcome, None, outcome.notice)
+            return
+        advice = joined(f"Got it: {echo}." if echo else None, texts.SAFETY_FLAGGED)
+        await context.bot.send_message(chat_id, advice)
+        await _ask_next(chat_id, context, user, outcome, None, outcome.notice)
+        return
+    safety = texts.SAFETY_CLEAR if outcome.screening_done else None
+    head = ticked(echo) if tapped is not None and echo else f"Got it: {echo}." if echo else None
+    await _ask_next(chat_id, context, user, outcome, tapped, joined(head, outcome.notice, safety))
 
 
-def _prefix(outcome: flow.Outcome, *, typed: bool) -> str:
-    """What goes above the next message: a typed answer echoed back (a tapped one shows on its
-    question), any notice, and the word on safety once the screening is done."""
-    echo = f"Got it: {outcome.chosen}." if typed and outcome.accepted and outcome.chosen else None
-    safety = None
-    if outcome.screening_done:
-        safety = texts.SAFETY_FLAGGED if outcome.safety_flagged else texts.SAFETY_CLEAR
-    return joined(echo, outcome.notice, safety)
-
-
-def _finished(
-    user: User, outcome: flow.Outcome, prefix: str, now: datetime
-) -> tuple[str, InlineKeyboardMarkup] | None:
-    """The summary that ends onboarding, or the settings menu after a change; None otherwise."""
+async def _ask_next(
+    chat_id: int,
+    context: Context,
+    user: User,
+    outcome: flow.Outcome,
+    tapped: CallbackQuery | None,
+    prefix: str | None,
+) -> None:
+    """The summary that ends onboarding, the settings menu after a change, or the next question:
+    in place of the tapped question when there is one, else as a new message."""
+    now = context.runtime.clock.now()
     if outcome.onboarding_done:
         text, markup = onboarding_summary(user, now)
-        return joined(prefix, text), markup
-    if outcome.settings_done:
+        text = joined(prefix, text)
+    elif outcome.settings_done:
         text, markup = settings_view(user, now)
-        return joined(prefix, texts.SETTINGS_SAVED, text), markup
-    return None
+        text = joined(prefix, texts.SETTINGS_SAVED, text)
+    elif outcome.ask is not None:
+        text, markup = render(
+            outcome.ask, user, editing=user.editing is not None, zone_choices=outcome.zone_choices
+        )
+        text = joined(prefix, text)
+    else:
+        return
+    message = query_message(tapped) if tapped is not None else None
+    await show_next(context.bot, chat_id, message, text, markup)
+
+
+async def ask_in_place(query: CallbackQuery, context: Context, user: User, step: str) -> None:
+    """A question in place of the message whose button opened it (a settings menu)."""
+    text, markup = render(step, user, editing=user.editing is not None)
+    await show_next(context.bot, user.telegram_id, query_message(query), text, markup)
 
 
 async def ask(

@@ -1,11 +1,19 @@
-"""Small helpers for replying that every feature shares."""
+"""Small helpers for replying that every feature shares.
+
+A step of a multi-step flow (onboarding, settings, walk ratings) costs one message: the question
+just answered is edited into the next one (show_next). Telegram counts edits like sends against
+a chat's ~1 message a second, so an edit that echoed the choice plus a new question made a
+person tapping through at human speed wait for the per-chat pacer at every step. Answering the
+tap and stripping old buttons are cosmetic: they come after the essential message, and a
+failure is logged rather than raised (answer_tap, mark_answered).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +31,60 @@ async def edit_text(
             raise
 
 
+async def show_next(
+    bot: Bot,
+    chat_id: int,
+    message: Message | None,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    silent: bool = False,
+) -> None:
+    """The next step of a flow as one message: `message` (the question just answered) edited
+    into it, or a new message when there is none or it can no longer be edited (deleted, or
+    too old for Telegram to send us); `silent` sends that without a notification sound."""
+    if message is not None:
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except BadRequest as error:
+            if "not modified" in str(error).lower():  # a repeated tap: it already shows this
+                return
+            log.info("could not edit message %s (%s); sending it anew", message.id, error)
+    await bot.send_message(chat_id, text, reply_markup=markup, disable_notification=silent)
+
+
+async def answer_tap(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner, with a short note if any. Cosmetic, so it goes after the
+    reply that matters, and a failure (too late, a network hiccup) is only logged."""
+    try:
+        await query.answer(text)
+    except TelegramError as error:
+        log.info("could not answer callback query %s: %s", query.id, error)
+
+
 async def mark_answered(query: CallbackQuery, chosen: str) -> None:
-    """Show the choice on the question and take its buttons away, so it can't be tapped twice."""
-    message = query.message
-    if isinstance(message, Message) and message.text is not None:
-        await edit_text(message, f"{message.text}\n\n→ {chosen}")
+    """Show the choice on the question and take its buttons away, so it can't be tapped twice.
+    Cosmetic: a failure is logged, except a block, which the error handler must hear about."""
+    message = query_message(query)
+    if message is None or message.text is None:
+        return
+    try:
+        await edit_text(message, answered(message.text, chosen))
+    except Forbidden:
+        raise
+    except TelegramError as error:
+        log.info("could not mark message %s answered: %s", message.id, error)
+
+
+def answered(question: str, chosen: str) -> str:
+    """A question with the choice shown under it."""
+    return f"{question}\n\n→ {chosen}"
+
+
+def ticked(chosen: str) -> str:
+    """The line above a next question that keeps the last choice in view."""
+    return f"✓ {chosen}"
 
 
 def query_message(query: CallbackQuery) -> Message | None:

@@ -7,7 +7,7 @@ from telegram import Update
 from walkbot.bot import callbacks, texts
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Member, Tap, for_known_person, on_button
-from walkbot.bot.onboarding import ask
+from walkbot.bot.onboarding import ask, ask_in_place
 from walkbot.bot.questions import settings_view
 from walkbot.bot.replies import callback_fields, edit_text, query_message
 from walkbot.context import WalkbotContext as Context
@@ -49,8 +49,8 @@ async def choose(update: Update, context: Context, tap: Tap) -> None:
         await query.answer(texts.STALE_BUTTON)
         return
     await query.answer()
-    if tapped.kind == "question":
-        await ask(tapped.user.telegram_id, context, tapped.user, step)
+    if tapped.kind == "question":  # the menu becomes the question: one message, Back returns
+        await ask_in_place(query, context, tapped.user, step)
         return
     text, markup = settings_view(tapped.user, now)
     if step == "back":

@@ -21,12 +21,16 @@ from walkbot.bot.guard import (
 )
 from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
+    answer_tap,
+    answered,
     callback_fields,
     edit_text,
     joined,
     mark_answered,
     number_field,
     query_message,
+    show_next,
+    ticked,
 )
 from walkbot.bot.sixmin_views import stop_button
 from walkbot.context import WalkbotContext as Context
@@ -169,11 +173,11 @@ async def rate(update: Update, context: Context, tap: Tap) -> None:
                 session, walk=walk, step=step, value=value, now=rt.clock.now()
             )
     if walk is None or rated is None or not rated.accepted:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
-    await mark_answered(query, "Skipped" if value is None else _chosen(step, value))
-    await _next_rating(context, walk, rated)
+    chosen = "skipped" if value is None else _chosen(step, value)
+    await _next_rating(context, walk, rated, query=query, chosen=chosen)
+    await answer_tap(query)  # after the next question, which matters more than the spinner
 
 
 async def _walk(session: AsyncSession, user_id: int, walk_text: str) -> Walk | None:
@@ -187,22 +191,49 @@ def _chosen(step: str, value: int) -> str:
     return domain.effort_button(value) if step == "effort" else f"{value}/10"
 
 
-async def _next_rating(context: Context, walk: Walk, rated: service.Rated) -> None:
+async def _next_rating(
+    context: Context,
+    walk: Walk,
+    rated: service.Rated,
+    *,
+    query: CallbackQuery | None = None,
+    chosen: str | None = None,
+) -> None:
+    """One message per rating step. A tapped answer turns its question into the next, the
+    answers so far on top; the last (a note, or Skip) closes the question with thanks, so the
+    ratings, advice and the programme's decision stay readable. A typed note gets its thanks
+    below it."""
     assert walk.id is not None  # a stored walk
+    message = query_message(query) if query is not None else None
+    if rated.next_step is None:
+        if message is not None and message.text is not None and chosen is not None:
+            text = joined(answered(message.text, chosen.capitalize()), texts.RATING_THANKS)
+            await show_next(context.bot, walk.user_id, message, text, silent=True)
+        else:
+            await context.bot.send_message(
+                walk.user_id, texts.RATING_THANKS, disable_notification=True
+            )
+        return
     if rated.next_step == "pain":
         text, markup = walk_views.pain_prompt(walk.id)
-    elif rated.next_step == "note":
-        text, markup = walk_views.note_prompt(walk.id)
+        so_far = f"Effort {chosen}" if chosen else None
     else:
-        await context.bot.send_message(walk.user_id, texts.RATING_THANKS, disable_notification=True)
-        return
+        text, markup = walk_views.note_prompt(walk.id)
+        so_far = _effort_and_pain(walk, chosen) if chosen else None
     decision = rated.decision.line if rated.decision else None
-    await context.bot.send_message(
-        walk.user_id,
-        joined(rated.advice, decision, text),
-        reply_markup=markup,
-        disable_notification=True,
-    )
+    body = joined(ticked(so_far) if so_far else None, rated.advice, decision, text)
+    if message is not None:
+        await show_next(context.bot, walk.user_id, message, body, markup, silent=True)
+    else:
+        await context.bot.send_message(
+            walk.user_id, body, reply_markup=markup, disable_notification=True
+        )
+
+
+def _effort_and_pain(walk: Walk, pain: str) -> str:
+    """ "Effort 5 moderate, knee pain 7/10": both answers, kept above the last question."""
+    effort = f"Effort {domain.effort_button(walk.effort)}, " if walk.effort is not None else ""
+    return f"{effort}knee pain {pain}"
 
 
 async def take_note(update: Update, context: Context) -> bool:

@@ -236,6 +236,24 @@ class FakeUser:
             if needle.lower() in message.body.lower():
                 return message
 
+    async def wait_for_screen(self, needle: str, timeout: float = 5.0) -> FakeMessage:
+        """The newest message reading `needle` (case-insensitive) now, whether sent or edited to
+        read it: a flow turns the question just answered into the next one. Looks at the last
+        message returned and newer ones; later next_message calls start after the one found."""
+
+        def found() -> int | None:
+            messages = self.api.messages(self.chat_id)
+            for index in range(len(messages) - 1, max(0, self._cursor - 1) - 1, -1):
+                if needle.lower() in messages[index].body.lower():
+                    return index
+            return None
+
+        await self.api.until(lambda: found() is not None, timeout, self.chat_id)
+        index = found()
+        assert index is not None
+        self._cursor = max(self._cursor, index + 1)
+        return self.api.messages(self.chat_id)[index]
+
     def skip_to_end(self) -> None:
         self._cursor = len(self.api.messages(self.chat_id))
 
