@@ -6,7 +6,12 @@ import asyncio
 import logging
 from typing import Any, Protocol, cast
 
-from telegram import Bot, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    Bot,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
 from telegram.ext import ApplicationBuilder
 
 from walkbot.bot import handlers
@@ -36,6 +41,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         private, groups = handlers.private_menu(), handlers.group_menu()
         await app.bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats())
         await app.bot.set_my_commands(groups, scope=BotCommandScopeAllGroupChats())
+        await app.bot.set_my_commands(
+            handlers.group_admin_menu(), scope=BotCommandScopeAllChatAdministrators()
+        )
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)

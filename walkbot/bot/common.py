@@ -9,7 +9,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, filters
 
-from walkbot.bot import texts
+from walkbot.bot import challenges, texts
 from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
 from walkbot.context import WalkbotContext as Context
@@ -63,15 +63,19 @@ async def unknown_command(update: Update, context: Context) -> None:
 @feature.command("start", chats="groups")
 @feature.command("help", chats="groups", menu="What walkbot does")
 async def group_intro(update: Update, context: Context) -> None:
-    if update.effective_chat is not None:
+    chat, message = update.effective_chat, update.effective_message
+    if chat is not None:
         link = f"https://t.me/{context.bot.username}"
-        await update.effective_chat.send_message(texts.GROUP_INTRO.format(link=link))
+        topic = message.message_thread_id if message and message.is_topic_message else None
+        await context.bot.send_message(
+            chat.id, texts.GROUP_INTRO.format(link=link), message_thread_id=topic
+        )
 
 
 @feature.my_chat_member()
 async def bot_membership(update: Update, context: Context) -> None:
-    """Say hello when someone adds walkbot to a group. In a private chat the same update says
-    the person blocked the bot (nothing more is sent) or unblocked it (reminders resume)."""
+    """In a private chat: the person blocked the bot (nothing more is sent) or unblocked it
+    (reminders resume). In a group: walkbot added or removed (bot/challenges.py)."""
     change = update.my_chat_member
     if change is None:
         return
@@ -81,16 +85,7 @@ async def bot_membership(update: Update, context: Context) -> None:
             context.application, telegram_id=change.chat.id, blocked=blocked
         )
         return
-    was_in = change.old_chat_member.status in {
-        ChatMemberStatus.MEMBER,
-        ChatMemberStatus.ADMINISTRATOR,
-    }
-    now_in = change.new_chat_member.status in {
-        ChatMemberStatus.MEMBER,
-        ChatMemberStatus.ADMINISTRATOR,
-    }
-    if now_in and not was_in:
-        await group_intro(update, context)
+    await challenges.group_membership(update, context)  # a group: its challenge lives there
 
 
 async def on_error(update: object, context: Context) -> None:

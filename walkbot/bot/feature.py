@@ -33,6 +33,8 @@ from walkbot.bot.guard import Handler
 from walkbot.context import WalkbotContext
 
 Chats = Literal["private", "groups"]
+# Which command menu lists a command: Telegram shows group admins a menu of their own.
+Menu = Literal["private", "groups", "group_admins"]
 WalkbotHandler = BaseHandler[Update, WalkbotContext, Any]
 H = TypeVar("H", bound=Handler)
 
@@ -44,7 +46,7 @@ CHAT_FILTERS: dict[Chats, filters.BaseFilter] = {
 
 @dataclass(frozen=True)
 class MenuEntry:
-    chats: Chats
+    menu: Menu
     command: BotCommand
 
 
@@ -56,16 +58,23 @@ class Feature:
         self._prefixes: list[str] = []
 
     def command(
-        self, name: str, *, menu: str | None = None, chats: Chats = "private"
+        self,
+        name: str,
+        *,
+        menu: str | None = None,
+        chats: Chats = "private",
+        admins_only: bool = False,
     ) -> Callable[[H], H]:
-        """`/name` in private chats (or groups); `menu` is its line in that chat type's menu."""
+        """`/name` in private chats (or groups); `menu` is its line in that chat type's menu
+        (`admins_only`: in the menu group admins see, not everyone's)."""
 
         def declare(callback: H) -> H:
             self._builders.append(
                 lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats])
             )
             if menu is not None:
-                self._menu.append(MenuEntry(chats, BotCommand(name, menu)))
+                listed: Menu = "group_admins" if chats == "groups" and admins_only else chats
+                self._menu.append(MenuEntry(listed, BotCommand(name, menu)))
             return callback
 
         return declare
@@ -98,6 +107,17 @@ class Feature:
 
         return declare
 
+    def chat_member(self) -> Callable[[H], H]:
+        """Someone else joined or left a group (Telegram sends these to admin bots only)."""
+
+        def declare(callback: H) -> H:
+            self._builders.append(
+                lambda: ChatMemberHandler(callback, ChatMemberHandler.CHAT_MEMBER)
+            )
+            return callback
+
+        return declare
+
     def my_chat_member(self) -> Callable[[H], H]:
         """The bot itself added to or removed from a chat, or blocked and unblocked."""
 
@@ -113,8 +133,10 @@ class Feature:
         """Fresh PTB handlers, in the order declared."""
         return [build() for build in self._builders]
 
-    def menu(self, chats: Chats) -> list[BotCommand]:
-        return [entry.command for entry in self._menu if entry.chats == chats]
+    def menu(self, chats: Menu) -> list[BotCommand]:
+        """The commands listed in a menu; group admins see everyone's group commands too."""
+        shown = {chats, "groups"} if chats == "group_admins" else {chats}
+        return [entry.command for entry in self._menu if entry.menu in shown]
 
     @property
     def prefixes(self) -> tuple[str, ...]:

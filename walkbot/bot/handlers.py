@@ -7,7 +7,18 @@ from __future__ import annotations
 from telegram import BotCommand, Update
 from telegram.ext import TypeHandler
 
-from walkbot.bot import common, level, nudges, onboarding, privacy, settings, sixmin, summary, walks
+from walkbot.bot import (
+    challenges,
+    common,
+    level,
+    nudges,
+    onboarding,
+    privacy,
+    settings,
+    sixmin,
+    summary,
+    walks,
+)
 from walkbot.bot.feature import Feature
 from walkbot.context import WalkbotApp
 
@@ -22,6 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     settings.feature,
     common.feature,
     privacy.feature,
+    challenges.feature,
 )
 # What no feature took: a stale button, an unknown command, then anything else a person sends in
 # a private chat, as an answer to the question they owe (never silence).
@@ -43,3 +55,7 @@ def private_menu() -> list[BotCommand]:
 
 def group_menu() -> list[BotCommand]:
     return [command for feature in FEATURES for command in feature.menu("groups")]
+
+
+def group_admin_menu() -> list[BotCommand]:
+    return [command for feature in FEATURES for command in feature.menu("group_admins")]

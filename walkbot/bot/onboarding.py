@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
-from walkbot.bot import callbacks, sixmin, texts, walks
+from walkbot.bot import callbacks, challenge_links, sixmin, texts, walks
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import REFUSALS, Caller, Tap, caller_of, for_person, on_button
 from walkbot.bot.questions import onboarding_summary, render, settings_view
@@ -20,18 +20,26 @@ from walkbot.bot.replies import (
     ticked,
 )
 from walkbot.context import WalkbotContext as Context
+from walkbot.services import challenges
 from walkbot.services import onboarding as flow
+from walkbot.services.challenges import JoinResult
 from walkbot.services.users import get_user, touch_user
 from walkbot.store.models import User
 
-CONSENT_MARKUP = InlineKeyboardMarkup(
-    [
+def consent_markup(code: str | None = None) -> InlineKeyboardMarkup:
+    """Yes carries the code of the challenge whose link brought them, if one did."""
+    yes = ("yes", code) if code else ("yes",)
+    return InlineKeyboardMarkup(
         [
-            callbacks.button(texts.CONSENT_YES, callbacks.CONSENT, "yes"),
-            callbacks.button(texts.CONSENT_NO, callbacks.CONSENT, "no"),
+            [
+                callbacks.button(texts.CONSENT_YES, callbacks.CONSENT, *yes),
+                callbacks.button(texts.CONSENT_NO, callbacks.CONSENT, "no"),
+            ]
         ]
-    ]
-)
+    )
+
+
+CONSENT_MARKUP = consent_markup()
 
 feature = Feature("onboarding")
 # Anything else sent in a private chat answers the question owed (after every feature).
@@ -43,35 +51,52 @@ PRIVATE = filters.ChatType.PRIVATE
 @for_person
 async def start(update: Update, context: Context, caller: Caller) -> None:
     person, chat = caller.person, caller.chat
+    code = challenge_links.code_from_payload(context.args)
     rt = context.runtime
+    joining: JoinResult | None = None
     async with rt.transaction() as session:
         user = await get_user(session, telegram_id=person.telegram_id)
         if user is not None:
             await touch_user(session, user=user, person=person, now=rt.clock.now())
+            if code is not None:
+                joining = await challenges.join_by_code(
+                    session, code=code, user_id=user.telegram_id, now=rt.clock.now()
+                )
     if user is None:
         welcome = texts.with_name(texts.WELCOME, person.first_name)
-        await chat.send_message(welcome, reply_markup=CONSENT_MARKUP)
-    elif (step := flow.pending_step(user)) is not None:
-        await ask(
-            chat.id, context, user, step, prefix=texts.with_name(texts.RESUME, user.first_name)
-        )
+        if code is not None:
+            welcome = joined(welcome, texts.CHALLENGE_AFTER_SETUP)
+        await chat.send_message(welcome, reply_markup=consent_markup(code))
+        return
+    news = challenge_links.join_line(joining) if joining is not None else None
+    if (step := flow.pending_step(user)) is not None:
+        resume = texts.with_name(texts.RESUME, user.first_name)
+        await ask(chat.id, context, user, step, prefix=joined(news, resume))
     else:
-        await chat.send_message(texts.with_name(texts.GREET_KNOWN, user.first_name))
+        await chat.send_message(news or texts.with_name(texts.GREET_KNOWN, user.first_name))
 
 
-@feature.button(callbacks.CONSENT, "yes", "no")
+@feature.button(callbacks.CONSENT)
 @on_button
 async def consent(update: Update, context: Context, tap: Tap) -> None:
     query, person = tap.query, tap.person
     if query.message is None:
         return
-    if tap.data == callbacks.data(callbacks.CONSENT, "no"):
+    answer, code = callback_fields(tap.data, 2)
+    if answer not in {"yes", "no"}:
+        await answer_tap(query, texts.STALE_BUTTON)
+        return
+    if answer == "no":
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
         await answer_tap(query)
         return
     rt = context.runtime
     async with rt.transaction() as session:
         member = await flow.join(session, person=person, now=rt.clock.now())
+        if code:  # the challenge waits for them until onboarding is done (complete_pending)
+            await challenges.join_by_code(
+                session, code=code, user_id=person.telegram_id, now=rt.clock.now()
+            )
     # The first question is a message of its own: the welcome above it says what they agreed
     # to, and keeps their answer (after the question, which is what they wait for).
     if (step := flow.pending_step(member.user)) is not None:
@@ -199,7 +224,7 @@ async def _ask_next(
     now = context.runtime.clock.now()
     if outcome.onboarding_done:
         text, markup = onboarding_summary(user, now)
-        text = joined(prefix, text)
+        text = joined(prefix, text, *map(challenge_links.joined_after_setup, outcome.joined_groups))
     elif outcome.settings_done:
         text, markup = settings_view(user, now)
         text = joined(prefix, texts.SETTINGS_SAVED, text)

@@ -12,6 +12,7 @@ from walkbot.bot import callbacks, texts
 from walkbot.domain import programme, timezones
 from walkbot.domain.onboarding import SCREENING_STEPS
 from walkbot.domain.profile import (
+    BOARD_NAME_LABELS,
     COMMON_TIMES,
     DAY_NAMES,
     DAY_NAMES_LONG,
@@ -89,6 +90,9 @@ def _body(
     if step == "units":
         buttons = [_button(label, step, key.value) for key, label in UNIT_LABELS.items()]
         return texts.ASK_UNITS, [buttons]
+    if step == "board":
+        buttons = [_button(label, step, key) for key, label in BOARD_NAME_LABELS.items()]
+        return texts.ASK_BOARD_NAME, [buttons]
     raise ValueError(f"no question called {step!r}")
 
 
@@ -126,11 +130,14 @@ SETTINGS_BUTTONS = (
     ("Experience", "exp"),
     ("Goal", "goal"),
     ("Safety answers", "s0"),
+    ("Name on group boards", "board"),
 )
 
 
 def settings_view(user: User, now: datetime) -> Rendered:
-    text = texts.SETTINGS_HEAD + "\n\n" + "\n".join(profile_lines(user, now))
+    board = BOARD_NAME_LABELS.get(user.board_name, BOARD_NAME_LABELS["name"])
+    lines = [*profile_lines(user, now), f"Name on group boards: {board}"]
+    text = texts.SETTINGS_HEAD + "\n\n" + "\n".join(lines)
     buttons = [
         callbacks.button(label, callbacks.SETTINGS, step) for label, step in SETTINGS_BUTTONS
     ]

@@ -42,6 +42,10 @@ ASK_TIME = "What time on those days? Pick one or type it, like 07:30."
 ASK_SUMMARY_DAY = "Which day would you like your weekly summary?"
 ASK_SUMMARY_TIME = "And at what time? Pick one or type it, like 18:00."
 ASK_UNITS = "Kilometres or miles?"
+ASK_BOARD_NAME = (
+    "How should group challenge boards show you? Only people in the group see it, and only if "
+    "you join a challenge there."
+)
 
 RESUME = "Welcome back{name}! Let's carry on where we left off."
 GREET_KNOWN = (
@@ -75,20 +79,29 @@ HELP = (
     "/privacy - what I keep about you\n"
     "/export - download your data\n"
     "/deleteme - delete everything I hold about you\n"
+    "/leave - leave the group challenges you joined\n"
     "/help - this list\n\n"
     "Safety first: a clear, flat, familiar path or a treadmill with rails. "
     "Stop whenever you need to."
 )
 GROUP_INTRO = (
     "Hello, I'm walkbot: I coach backward walking, a low-impact way to work the knees and "
-    "train balance. Group challenges are coming soon. To start your own plan, message me "
-    "privately: {link}"
+    "train balance.\n\n"
+    "Walk together: a group admin sends /challenge to start a challenge, and everyone who "
+    "joins sees the board here. Walks happen in a private chat with me, and only totals ever "
+    "reach the group.\n\n"
+    "To start your own plan, message me privately: {link}"
+)
+CHALLENGE_AFTER_SETUP = (
+    "You came from a group challenge: first a few questions to keep you safe, then you're in."
 )
 
 PRIVACY = (
     "What I keep: your Telegram id and first name, your safety answers, experience, goal, "
     "time zone, reminder and summary times, units, and your walks and ratings. "
     "I keep no location: a shared location only sets your time zone.\n\n"
+    "In a group challenge, the group sees only your name (or initials: /settings) and your "
+    "totals: never your answers, effort, pain or notes.\n\n"
     "Only you can see your data. /export sends you a copy; /deleteme erases it all."
 )
 DELETE_CONFIRM = (

@@ -16,7 +16,7 @@ from walkbot.domain.screening import QUESTION_KEYS
 SCREENING_STEPS = tuple(f"s{i}" for i in range(len(QUESTION_KEYS)))
 ONBOARDING_STEPS: tuple[str, ...] = (*SCREENING_STEPS, "exp", "goal", "tz", "days", "time", "units")
 # Questions that can be changed one at a time from /settings ("s0" walks through the screening).
-SETTINGS_STEPS = ("tz", "days", "time", "sday", "stime", "units", "exp", "goal", "s0")
+SETTINGS_STEPS = ("tz", "days", "time", "sday", "stime", "units", "exp", "goal", "s0", "board")
 # Steps a person may answer by typing; the rest are buttons only.
 TEXT_STEPS = frozenset({"tz", "days", "time", "stime", *SCREENING_STEPS, "units"})
 

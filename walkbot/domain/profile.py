@@ -116,3 +116,7 @@ def parse_clock_time(text: str) -> time | None:
 
 def format_clock_time(value: time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
+
+
+# How a person appears on group challenge boards (users.board_name).
+BOARD_NAME_LABELS: dict[str, str] = {"name": "First name", "initials": "Initials"}

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.domain import onboarding as steps
 from walkbot.domain import timezones
 from walkbot.domain.profile import (
+    BOARD_NAME_LABELS,
     DAY_NAMES_LONG,
     EXPERIENCE_LABELS,
     GOAL_LABELS,
@@ -24,7 +25,7 @@ from walkbot.domain.profile import (
     toggle_day,
 )
 from walkbot.domain.screening import any_yes
-from walkbot.services import programme
+from walkbot.services import challenges, programme
 from walkbot.services.reminders import reschedule
 from walkbot.services.users import Person, create_user, get_user
 from walkbot.store.models import User
@@ -74,6 +75,8 @@ class Outcome:
     # Set on the answer that completes the safety questions.
     screening_done: bool = False
     safety_flagged: bool = False
+    # Group challenges joined by deep link before onboarding, joined now it is done.
+    joined_groups: tuple[str, ...] = ()
 
 
 # Answers that move the next nudge or weekly summary.
@@ -209,8 +212,13 @@ async def answer(
     if step == steps.SCREENING_STEPS[-1]:
         # The starting level follows the answers until the first rated walk (see there).
         await programme.apply_screening(session, user=user, now=now)
+    joined_groups: tuple[str, ...] = ()
     if was_onboarding and following is None:
         await reschedule(session, user=user, now=now)  # onboarding done: reminders begin
+        # A challenge's deep link brought them: consent and safety came first, now they're in.
+        joined_groups = await challenges.complete_pending(
+            session, user_id=user.telegram_id, now=now
+        )
     return Outcome(
         accepted=True,
         chosen=outcome.chosen,
@@ -220,6 +228,7 @@ async def answer(
         settings_done=not was_onboarding and following is None,
         screening_done=step == steps.SCREENING_STEPS[-1],
         safety_flagged=step == steps.SCREENING_STEPS[-1] and any_yes(user.screening),
+        joined_groups=joined_groups,
     )
 
 
@@ -394,6 +403,14 @@ def _apply_units(user: User, given: Answer, _now: datetime) -> Outcome:
     return Outcome(accepted=True, chosen=UNIT_LABELS[value])
 
 
+def _apply_board_name(user: User, given: Answer, _now: datetime) -> Outcome:
+    value = _raw(given).strip().lower()
+    if value not in BOARD_NAME_LABELS:
+        return Outcome(accepted=False, ask="board", notice="Please tap one of the buttons.")
+    user.board_name = value
+    return Outcome(accepted=True, chosen=BOARD_NAME_LABELS[value])
+
+
 _APPLIERS = {
     "exp": _apply_experience,
     "goal": _apply_goal,
@@ -403,4 +420,5 @@ _APPLIERS = {
     "sday": _apply_summary_day,
     "stime": _apply_summary_time,
     "units": _apply_units,
+    "board": _apply_board_name,
 }
