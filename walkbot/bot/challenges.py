@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Chat, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -33,7 +35,7 @@ from walkbot.domain import challenges as rules
 from walkbot.domain import timezones
 from walkbot.domain.profile import format_clock_time, parse_clock_time
 from walkbot.services import challenges
-from walkbot.services.challenges import Board, Draft
+from walkbot.services.challenges import Board, Draft, PastChallenge
 from walkbot.services.users import get_user
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ feature = Feature("challenges")
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 IN_CHAT = frozenset({ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR})
 ECHO_LIMIT = 32
+MEASURE_LABELS = {"minutes": "backward minutes", "walks": "walks", "days": "active days"}
 
 ADMINS_ONLY = "Only the group's admins can manage its challenge."
 NONE_RUNNING = "No challenge is running here. An admin can start one with /challenge."
@@ -293,7 +296,30 @@ async def past_challenges(update: Update, context: Context, caller: GroupCaller)
     rt = context.runtime
     async with rt.transaction() as session:
         past = await challenges.past(session, chat_id=caller.chat.id)
-    await _say(context, caller, challenge_views.past_text(past) if past else NO_PAST)
+        zone = (await challenges.group_settings(session, chat_id=caller.chat.id)).zone
+    await _say(context, caller, past_text(past, zone) if past else NO_PAST)
+
+
+def past_text(past: Sequence[PastChallenge], zone: str) -> str:
+    """Finished challenges, newest first, with their winners (a shared win names everyone)."""
+    lines = ["🏅 Past challenges"]
+    for done in past:
+        first = done.starts_at.astimezone(ZoneInfo(zone))
+        last = (done.ends_at - timedelta(seconds=1)).astimezone(ZoneInfo(zone))
+        span = f"{first:%-d %b}–{last:%-d %b %Y}"
+        what = MEASURE_LABELS.get(done.measure, done.measure)
+        total = rules.score_text(done.measure, done.total)
+        if done.kind == "goal" and done.target is not None:
+            reached = "reached" if done.total >= done.target else "not reached"
+            target = rules.score_text(done.measure, done.target)
+            result = f"group goal {target}: {reached} ({total})"
+        elif done.winners:
+            names = ", ".join(done.winners[:5])
+            result = f"{'winners' if len(done.winners) > 1 else 'winner'} {names}; group {total}"
+        else:
+            result = f"no walks counted; group {total}"
+        lines.append(f"• {span} · {what}: {result}")
+    return "\n".join(lines)
 
 
 # ---- leaving --------------------------------------------------------------------------------
@@ -317,9 +343,7 @@ async def leave_in_group(update: Update, context: Context, caller: GroupCaller) 
 async def leave_in_private(update: Update, context: Context, caller: Caller) -> None:
     rt = context.runtime
     async with rt.transaction() as session:
-        left = await challenges.leave(
-            session, user_id=caller.id, chat_id=None, now=rt.clock.now()
-        )
+        left = await challenges.leave(session, user_id=caller.id, chat_id=None, now=rt.clock.now())
     titles = ", ".join(challenge_links.bounded_title(title) for title in left)
     await caller.chat.send_message(LEFT_PRIVATE.format(titles=titles) if left else NOT_IN_ANY)
 
@@ -420,5 +444,7 @@ async def group_moved(update: Update, context: Context) -> None:
         return
     rt = context.runtime
     async with rt.transaction() as session:
-        await challenges.migrate_group(session, old_chat_id=old, new_chat_id=new, now=rt.clock.now())
+        await challenges.migrate_group(
+            session, old_chat_id=old, new_chat_id=new, now=rt.clock.now()
+        )
     group_admin.forget(context, old)

@@ -26,6 +26,7 @@ from walkbot.services.challenges import JoinResult
 from walkbot.services.users import get_user, touch_user
 from walkbot.store.models import User
 
+
 def consent_markup(code: str | None = None) -> InlineKeyboardMarkup:
     """Yes carries the code of the challenge whose link brought them, if one did."""
     yes = ("yes", code) if code else ("yes",)
