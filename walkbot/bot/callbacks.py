@@ -21,8 +21,21 @@ SIXMIN = "6m"  # 6m:new:<direction>, 6m:<test>:<action>[:<value>]
 LEVEL = "lv"  # lv:<choice>:<level>
 KNEE = "k"  # k:<walk>:<score>
 NUDGE = "n"  # n:<action>:<yyyymmdd>
+CHALLENGE = "ch"  # ch:<challenge>:<step>:<value> (the wizard), ch:<challenge>:join
 
-PREFIXES = (CONSENT, ANSWER, SETTINGS, DELETE, WALK, RATE, SIXMIN, LEVEL, KNEE, NUDGE)
+PREFIXES = (
+    CONSENT,
+    ANSWER,
+    SETTINGS,
+    DELETE,
+    WALK,
+    RATE,
+    SIXMIN,
+    LEVEL,
+    KNEE,
+    NUDGE,
+    CHALLENGE,
+)
 
 SEPARATOR = ":"
 MAX_BYTES = 64
