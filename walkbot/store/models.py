@@ -23,6 +23,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
 
+from walkbot.domain.challenges import DEFAULT_POST_TIME
 from walkbot.domain.profile import (
     DEFAULT_REMINDER_DAYS,
     DEFAULT_REMINDER_TIME,
@@ -82,6 +83,10 @@ class User(SQLModel, table=True):
     level: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     weekly_target: int = Field(
         default=3, sa_column=Column(Integer, nullable=False, server_default="3")
+    )
+    # How the person appears on group challenge boards: "name" (first name) | "initials".
+    board_name: str = Field(
+        default="name", sa_column=Column(String(8), nullable=False, server_default="name")
     )
 
     # The dispatch tick's queue: the next instant each routine message is due (None: never).
@@ -265,3 +270,85 @@ class FailedDelivery(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_column=_utc_column())
     failed_at: datetime = Field(sa_column=_utc_column(nullable=False))
     detail: str = Field(default="", sa_column=Column(String(256), nullable=False))
+
+
+class GroupChat(SQLModel, table=True):
+    """A group or supergroup the bot is (or was) in: where its challenges are posted."""
+
+    __tablename__ = "group_chats"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str = Field(default="group", sa_column=Column(String(16), nullable=False))
+    title: str = Field(default="", sa_column=Column(String(128), nullable=False))
+    # None until an admin chooses one; challenges then use the creator's zone or the default.
+    timezone: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    post_time: time = Field(default=DEFAULT_POST_TIME, sa_column=Column(Time, nullable=False))
+    # False once the bot is removed: nothing is posted there any more.
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class Challenge(SQLModel, table=True):
+    """A group challenge: a draft while an admin chooses, then running over a fixed window of
+    local days, then ended (results) or archived (the bot was removed, or a draft abandoned)."""
+
+    __tablename__ = "challenges"
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    # No foreign key: a group that becomes a supergroup changes id, and an UPDATE moves it.
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    thread_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # The deep-link code (/start c<code>).
+    code: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
+    # draft | running | ended | archived
+    status: str = Field(default="draft", sa_column=Column(String(16), nullable=False, index=True))
+    measure: str = Field(default="minutes", sa_column=Column(String(16), nullable=False))
+    kind: str = Field(default="ranking", sa_column=Column(String(16), nullable=False))
+    most_improved: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    target: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    days: int = Field(default=7, sa_column=Column(Integer, nullable=False))
+    starts_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    ends_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # The group's zone as it was at launch: the window never moves afterwards.
+    zone: str = Field(sa_column=Column(String(64), nullable=False))
+    # No foreign key: the admin may never have started walkbot. /deleteme sets it to NULL.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    # The card (later the live board) edited in place.
+    card_message_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # The queue's instants: a board edit owed since, the last edit, the next daily board, the
+    # "3 days left" post and the results (each None once done).
+    board_edit_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    board_edited_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    next_board_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    last_call_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+    results_at: datetime | None = Field(default=None, sa_column=_utc_column(index=True))
+
+
+class ChallengeMember(SQLModel, table=True):
+    """Someone in a challenge. joined_at None: came by the deep link and still setting up, so
+    not on any board yet."""
+
+    __tablename__ = "challenge_members"
+
+    challenge_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("challenges.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("users.telegram_id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+            index=True,
+        )
+    )
+    joined_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
