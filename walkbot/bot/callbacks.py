@@ -11,7 +11,7 @@ import re
 
 from telegram import InlineKeyboardButton
 
-CONSENT = "consent"  # consent:yes|no, or consent:yes:<code> from a challenge's deep link
+CONSENT = "consent"  # consent:yes|no
 ANSWER = "a"  # a:<step>:<value>, an onboarding or settings answer
 SETTINGS = "set"  # set:<step>|back|menu
 DELETE = "deleteme"  # deleteme:yes|no
@@ -23,7 +23,19 @@ KNEE = "k"  # k:<walk>:<score>
 NUDGE = "n"  # n:<action>:<yyyymmdd>
 CHALLENGE = "ch"  # ch:<challenge>:<step>:<value> (the wizard), ch:<challenge>:join
 
-PREFIXES = (CONSENT, ANSWER, SETTINGS, DELETE, WALK, RATE, SIXMIN, LEVEL, KNEE, NUDGE, CHALLENGE)
+PREFIXES = (
+    CONSENT,
+    ANSWER,
+    SETTINGS,
+    DELETE,
+    WALK,
+    RATE,
+    SIXMIN,
+    LEVEL,
+    KNEE,
+    NUDGE,
+    CHALLENGE,
+)
 
 SEPARATOR = ":"
 MAX_BYTES = 64
