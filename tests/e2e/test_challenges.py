@@ -119,7 +119,9 @@ async def test_an_anonymous_admin_can_start_one(
     group.promote(hidden, anonymous=True)
     group.send_as_group("/challenge")
     # Their taps carry their real id, which the admin list leaves out.
-    card = await _launch(group, hidden, "Walks completed", "A group goal", "50 walks", "14 days", "Now")
+    card = await _launch(
+        group, hidden, "Walks completed", "A group goal", "50 walks", "14 days", "Now"
+    )
     [row] = _challenges(database_url)
     assert row["kind"] == "goal" and row["target"] == 50 and row["created_by"] is None
     assert "Physio class" in card.body
@@ -149,17 +151,17 @@ async def test_a_newcomer_joins_through_the_deep_link_after_onboarding(
     for n in range(1, 10):
         question = await dee.wait_for_screen(f"Safety check {n} of 9")
         dee.tap("No", message=question)
-    experience = await dee.wait_for_text("walked backwards for exercise")
+    experience = await dee.wait_for_screen("walked backwards for exercise")
     dee.tap("A little", message=experience)
     await dee.wait_for_screen("What matters most")
     dee.tap("Balance")
     await dee.wait_for_screen("Which time zone")
     dee.send("Europe/London")
-    await dee.wait_for_text("Which days")
+    await dee.wait_for_screen("Which days")
     dee.tap("Done")
     await dee.wait_for_screen("What time")
     dee.send("8:00")
-    await dee.wait_for_text("Kilometres or miles")
+    await dee.wait_for_screen("Kilometres or miles")
     dee.tap("Kilometres")
     summary = await dee.wait_for_screen("All set")
     assert "You're in Friends's challenge" in summary.body
