@@ -22,11 +22,12 @@ from walkbot.services.summaries import WeeklyReport
 
 
 def outcome_of(delivery: Delivery) -> Outcome:
+    moved = delivery.migrated_to
     if delivery.result is Result.SENT:
-        return Outcome("sent")
+        return Outcome("sent", migrated_to=moved)
     if delivery.result is Result.BLOCKED:
-        return Outcome("blocked", delivery.detail)
-    return Outcome("failed", delivery.detail)
+        return Outcome("blocked", delivery.detail, migrated_to=moved)
+    return Outcome("failed", delivery.detail, migrated_to=moved)
 
 
 class BotNotifier:
