@@ -138,6 +138,8 @@ def _insert_row(connection: Connection, table: Table, person: int, seeded: dict[
             values[column.name] = person
         elif parents:
             values[column.name] = _insert_row(connection, parents[0].table, person, seeded)
+        elif column.unique:  # a deep-link code: one per row, so each person's differs
+            values[column.name] = f"{SAMPLE_VALUES[_python_type(column)]}{person}"
         elif _python_type(column) is int:
             values[column.name] = person if column.primary_key else 1
         else:

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain.profile import describe_days, format_clock_time
+from walkbot.services.challenges import memberships
 from walkbot.store.models import (
     FailedDelivery,
     LevelChange,
@@ -42,6 +43,7 @@ def _profile(user: User) -> dict[str, Any]:
         "units": user.units,
         "level": user.level,
         "weekly_target": user.weekly_target,
+        "board_name": user.board_name,
         "active": user.active,
         "next_nudge_at": user.next_nudge_at.isoformat() if user.next_nudge_at else None,
         "next_summary_at": user.next_summary_at.isoformat() if user.next_summary_at else None,
@@ -87,6 +89,7 @@ async def export_user(session: AsyncSession, *, telegram_id: int, now: datetime)
     document["level_changes"] = await _level_changes(session, telegram_id)
     document["rest_periods"] = await _rest_periods(session, telegram_id)
     document["failed_deliveries"] = await _failed_deliveries(session, telegram_id)
+    document["challenge_members"] = await memberships(session, user_id=telegram_id)
     return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 

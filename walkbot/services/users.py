@@ -9,6 +9,7 @@ from typing import Literal
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from walkbot.services.challenges import forget_creator
 from walkbot.services.reminders import reschedule
 from walkbot.store.models import User
 
@@ -109,6 +110,9 @@ async def delete_user(session: AsyncSession, *, telegram_id: int) -> bool:
     """Erase everything walkbot holds about a person. Returns whether there was anything."""
     result = await session.exec(select(User.telegram_id).where(User.telegram_id == telegram_id))
     existed = result.first() is not None
+    # Challenges they created carry on without their id; their memberships go with the row
+    # (ON DELETE CASCADE), taking them off every board.
+    await forget_creator(session, user_id=telegram_id)
     await session.exec(delete(User).where(col(User.telegram_id) == telegram_id))
     return existed
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.domain import programme as programme_domain
 from walkbot.domain import walks as domain
 from walkbot.domain.screening import needs_support
-from walkbot.services import programme, sixmin
+from walkbot.services import challenges, programme, sixmin
 from walkbot.services.users import get_user
 from walkbot.store.models import User, Walk
 
@@ -182,6 +182,9 @@ async def end(
     walk.active_s, walk.rounds_done = summary.active_s, summary.rounds_completed
     walk.rating_step = None if reason == "blocked" else "effort"
     session.add(walk)
+    # The person's group boards owe an edit; in this transaction, so a walk is never on a
+    # board before it is stored, nor stored without its board knowing.
+    await challenges.walk_ended(session, user_id=walk.user_id, now=now)
     return summary
 
 
