@@ -227,8 +227,8 @@ async def test_commands_menu_is_scoped_and_groups_get_an_intro(
     frank = api.user("Frank")
     group = api.group("Walking club")
     api.group_message(frank, group, "/start@walkbot_test_bot")
-    await api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == group["id"])
-    assert "message me privately" in api.last_message(group["id"]).body
+    await api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == group.id)
+    assert "message me privately" in api.last_message(group.id).body
 
 
 async def test_help_and_a_duplicate_update_is_handled_once(

@@ -1,13 +1,25 @@
 """The project's fake Telegram Bot API: for end-to-end tests and `walkbot console`."""
 
 from walkbot.sandbox.fakeapi import (
+    GROUP_ANONYMOUS_BOT,
     TEST_TOKEN,
     Button,
     Call,
     FakeBotApi,
+    FakeGroup,
     FakeMessage,
     FakeUser,
     Limits,
 )
 
-__all__ = ["TEST_TOKEN", "Button", "Call", "FakeBotApi", "FakeMessage", "FakeUser", "Limits"]
+__all__ = [
+    "GROUP_ANONYMOUS_BOT",
+    "TEST_TOKEN",
+    "Button",
+    "Call",
+    "FakeBotApi",
+    "FakeGroup",
+    "FakeMessage",
+    "FakeUser",
+    "Limits",
+]
