@@ -223,7 +223,11 @@ async def test_commands_menu_is_scoped_and_groups_get_an_intro(
 ) -> None:
     private = [c["command"] for c in api.commands[("all_private_chats", "")]]
     assert {"walk", "settings", "help", "export", "deleteme"} <= set(private)
-    assert [c["command"] for c in api.commands[("all_group_chats", "")]] == ["help"]
+    groups = [c["command"] for c in api.commands[("all_group_chats", "")]]
+    assert groups == ["help", "leaderboard", "challenges", "leave"]
+    # Admins see their own menu in groups: everyone's commands and theirs.
+    admins = [c["command"] for c in api.commands[("all_chat_administrators", "")]]
+    assert set(admins) == {*groups, "challenge", "groupsettings"}
     frank = api.user("Frank")
     group = api.group("Walking club")
     api.group_message(frank, group, "/start@walkbot_test_bot")

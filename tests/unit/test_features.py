@@ -4,9 +4,12 @@ handler."""
 
 from __future__ import annotations
 
+from unittest.mock import AsyncMock
+
 from telegram.ext import ApplicationBuilder, CommandHandler, filters
 
 from walkbot.bot import handlers
+from walkbot.bot.feature import Feature, Menu
 from walkbot.context import context_types
 from walkbot.sandbox import TEST_TOKEN
 
@@ -25,14 +28,45 @@ PRIVATE_MENU = [
     ("privacy", "What I keep about you"),
     ("export", "Download your data"),
     ("deleteme", "Delete everything I hold about you"),
+    ("leave", "Leave your group challenges"),
+]
+# Everyone in a group sees these; Telegram shows admins their own menu, which must list the
+# same commands and the ones only admins may use (it replaces the groups menu for them).
+GROUP_MENU = [
+    ("help", "What walkbot does"),
+    ("leaderboard", "The challenge board"),
+    ("challenges", "Past challenges and their winners"),
+    ("leave", "Leave this group's challenge"),
+]
+GROUP_ADMIN_ONLY = [
+    ("challenge", "Start a group challenge"),
+    ("groupsettings", "Time zone and daily board time"),
 ]
 
 
 def test_the_menus_keep_their_order_and_words() -> None:
     assert [(c.command, c.description) for c in handlers.private_menu()] == PRIVATE_MENU
-    assert [(c.command, c.description) for c in handlers.group_menu()] == [
-        ("help", "What walkbot does")
-    ]
+    assert [(c.command, c.description) for c in handlers.group_menu()] == GROUP_MENU
+    admins = [(c.command, c.description) for c in handlers.group_admin_menu()]
+    assert sorted(admins) == sorted(GROUP_MENU + GROUP_ADMIN_ONLY)
+    assert [entry for entry in admins if entry in GROUP_MENU] == GROUP_MENU  # same order
+
+
+def test_a_feature_lists_admin_commands_only_in_the_admins_menu() -> None:
+    feature = Feature("demo")
+    noop = AsyncMock()
+    feature.command("board", chats="groups", menu="Board")(noop)
+    feature.command("manage", chats="groups", admins_only=True, menu="Manage")(noop)
+    feature.command("mine", menu="Mine")(noop)
+    feature.command("quiet", chats="groups")(noop)  # handled, listed nowhere
+
+    def listed(menu: Menu) -> list[str]:
+        return [command.command for command in feature.menu(menu)]
+
+    assert listed("private") == ["mine"]
+    assert listed("groups") == ["board"]
+    assert listed("group_admins") == ["board", "manage"]
+    assert len(feature.handlers()) == 4
 
 
 def test_every_menu_entry_has_a_command_handler_for_its_chat_type() -> None:
@@ -47,6 +81,6 @@ def test_every_menu_entry_has_a_command_handler_for_its_chat_type() -> None:
 
     for entry in handlers.private_menu():
         assert handled(entry.command, filters.ChatType.PRIVATE), entry.command
-    for entry in handlers.group_menu():
+    for entry in [*handlers.group_menu(), *handlers.group_admin_menu()]:
         assert handled(entry.command, filters.ChatType.GROUPS), entry.command
     assert handled("start", filters.ChatType.PRIVATE) and handled("start", filters.ChatType.GROUPS)
