@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from telegram import Message
+from telegram import ChatMemberRestricted, Message
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
@@ -75,6 +75,7 @@ async def _known(context: Context, chat_id: int) -> _Known | None:
         log.info("could not list the admins of chat %s: %s", chat_id, error)
         return None
     cache = _cache(context)
+    cache.pop(chat_id, None)  # refreshed: it goes to the back of the line to be forgotten
     if len(cache) >= CACHE_LIMIT:
         cache.pop(next(iter(cache)))
     known = cache[chat_id] = _Known(
@@ -94,9 +95,14 @@ async def _status(context: Context, chat_id: int, user_id: int) -> str | None:
     except TelegramError as error:
         log.info("could not look up a member of chat %s: %s", chat_id, error)
         return None
+    status = member.status
+    if isinstance(member, ChatMemberRestricted):
+        # Restricted people may still be in the group (muted, say) or may have left it: what
+        # Join needs to know is which, so that is what is remembered.
+        status = ChatMemberStatus.MEMBER if member.is_member else ChatMemberStatus.LEFT
     if known is not None:
-        known.statuses[user_id] = member.status
-    return member.status
+        known.statuses[user_id] = status
+    return status
 
 
 async def is_admin(context: Context, chat_id: int, user_id: int) -> bool:
@@ -104,13 +110,4 @@ async def is_admin(context: Context, chat_id: int, user_id: int) -> bool:
 
 
 async def is_member(context: Context, chat_id: int, user_id: int) -> bool:
-    status = await _status(context, chat_id, user_id)
-    if status in MEMBER_STATUSES:
-        return True
-    if status == ChatMemberStatus.RESTRICTED:  # restricted members may still be in the group
-        try:
-            member = await context.bot.get_chat_member(chat_id, user_id)
-        except TelegramError:
-            return False
-        return bool(getattr(member, "is_member", False))
-    return False
+    return await _status(context, chat_id, user_id) in MEMBER_STATUSES
