@@ -35,7 +35,9 @@ def bounded_title(title: str) -> str:
 
 
 def joined_after_setup(title: str) -> str:
-    return f"🏁 You're in {bounded_title(title)}'s challenge: walks from now on count there."
+    """The one line that ends a deep link's onboarding (its walks count from the challenge's
+    start, not from joining: a late joiner is not penalised, so "from now on" would be wrong)."""
+    return f"🏁 You're in {bounded_title(title)}'s challenge."
 
 
 def join_line(result: JoinResult) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Chat, Message, Update
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import filters
@@ -71,6 +71,9 @@ SETTINGS_USAGE = (
 ZONE_UNKNOWN = "I couldn't find a time zone called “{text}”. Try a city, or Area/City."
 ZONE_WHICH = "Which one: {options}? Send /groupsettings zone with the one you mean."
 TIME_UNKNOWN = "I couldn't read “{text}” as a time. Try 19:00."
+# A running challenge's window never moves (its days were announced); its daily posts do.
+ZONE_SAVED = "Saved. A challenge already running keeps its dates; the next one uses this zone."
+TIME_SAVED = "Saved. The daily board comes at this time from now on."
 
 
 @dataclass(frozen=True)
@@ -239,9 +242,9 @@ async def challenge_button(update: Update, context: Context, tap: Tap) -> None:
     await answer_tap(query)
 
 
-async def _edit(message: Message, text: str, markup: object = None) -> None:
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     try:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+        await message.edit_text(text, reply_markup=markup)
     except TelegramError as error:
         if "not modified" not in str(error).lower():
             log.info("could not edit the challenge message %s: %s", message.message_id, error)
@@ -364,6 +367,7 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
     rt = context.runtime
     now = rt.clock.now()
     reply: str | None = None
+    saved: str | None = None  # what a change says above the settings now in force
     async with rt.transaction() as session:
         await challenges.group_seen(
             session,
@@ -383,12 +387,14 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
                 await challenges.set_group_zone(
                     session, chat_id=caller.chat.id, zone=found.zone, now=now
                 )
+                saved = ZONE_SAVED
         elif what == "time" and text:
             at = parse_clock_time(text)
             if at is None:
                 reply = TIME_UNKNOWN.format(text=_bounded(text))
             else:
                 await challenges.set_post_time(session, chat_id=caller.chat.id, at=at, now=now)
+                saved = TIME_SAVED
         elif what:
             reply = SETTINGS_USAGE
         current = await challenges.group_settings(session, chat_id=caller.chat.id)
@@ -396,7 +402,9 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
         f"Time zone: {timezones.describe_zone(current.zone, now)}\n"
         f"Daily board: {format_clock_time(current.post_time)}"
     )
-    await _say(context, caller, reply or f"{shown}\n\n{SETTINGS_USAGE}")
+    if reply is None:
+        reply = f"{saved}\n\n{shown}" if saved else f"{shown}\n\n{SETTINGS_USAGE}"
+    await _say(context, caller, reply)
 
 
 def _bounded(text: str) -> str:
