@@ -17,6 +17,7 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler
 
 from walkbot.bot import (
     callbacks,
+    challenge_wizard,
     handlers,
     knee,
     level,
@@ -31,6 +32,7 @@ from walkbot.context import context_types
 from walkbot.domain.onboarding import ONBOARDING_STEPS, SETTINGS_STEPS
 from walkbot.domain.sixmin import DIRECTIONS
 from walkbot.sandbox import TEST_TOKEN
+from walkbot.services.challenges import Draft
 from walkbot.services.onboarding import ZoneChoice
 from walkbot.services.programme import LevelView
 from walkbot.store.models import User
@@ -86,6 +88,7 @@ def _user(**changes: Any) -> User:
 def every_view() -> Iterator[tuple[str, InlineKeyboardMarkup]]:
     """Every markup a view builds, with ids as large as a handler accepts."""
     yield "consent", onboarding.CONSENT_MARKUP
+    yield "consent from a challenge", onboarding.consent_markup("A" * 16)  # the longest code
     yield "delete", privacy.DELETE_MARKUP
     user = _user()
     zones = tuple(ZoneChoice(zone, zone) for zone in sorted(zoneinfo.available_timezones()))
@@ -119,6 +122,11 @@ def every_view() -> Iterator[tuple[str, InlineKeyboardMarkup]]:
         yield "sixmin setup", sixmin_views.setup_card(BIG, direction, needs_support=True)[1]
     yield "sixmin ready", sixmin_views.ready(BIG)[1]
     yield "sixmin stop", sixmin_views.stop_button(BIG)
+    for measure in ("minutes", "walks", "days"):
+        for kind, improved in (("ranking", False), ("ranking", True), ("goal", False)):
+            for step in ("measure", "kind", "target", "days", "start"):
+                draft = Draft(BIG, measure, kind, improved, None, 7, step)  # type: ignore[arg-type]
+                yield f"challenge wizard {step}", challenge_wizard.wizard_view(draft)[1]
     for step in ("distance", "effort_after", "symptoms"):
         for early in (False, True):
             yield f"sixmin {step}", sixmin_views.prompt_for(BIG, step, "mi", stopped_early=early)[1]
