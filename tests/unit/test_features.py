@@ -25,14 +25,27 @@ PRIVATE_MENU = [
     ("privacy", "What I keep about you"),
     ("export", "Download your data"),
     ("deleteme", "Delete everything I hold about you"),
+    ("leave", "Leave your group challenges"),
 ]
+GROUP_MENU = [
+    ("help", "What walkbot does"),
+    ("leaderboard", "The challenge board"),
+    ("challenges", "Past challenges and their winners"),
+    ("leave", "Leave this group's challenge"),
+]
+ADMIN_ONLY = {
+    ("challenge", "Start a group challenge"),
+    ("groupsettings", "Time zone and daily board time"),
+}
 
 
 def test_the_menus_keep_their_order_and_words() -> None:
     assert [(c.command, c.description) for c in handlers.private_menu()] == PRIVATE_MENU
-    assert [(c.command, c.description) for c in handlers.group_menu()] == [
-        ("help", "What walkbot does")
-    ]
+    assert [(c.command, c.description) for c in handlers.group_menu()] == GROUP_MENU
+    admins = [(c.command, c.description) for c in handlers.group_admin_menu()]
+    # Admins see everyone's group commands, in order, with theirs among them.
+    assert [entry for entry in admins if entry not in ADMIN_ONLY] == GROUP_MENU
+    assert ADMIN_ONLY <= set(admins)
 
 
 def test_every_menu_entry_has_a_command_handler_for_its_chat_type() -> None:
@@ -47,6 +60,6 @@ def test_every_menu_entry_has_a_command_handler_for_its_chat_type() -> None:
 
     for entry in handlers.private_menu():
         assert handled(entry.command, filters.ChatType.PRIVATE), entry.command
-    for entry in handlers.group_menu():
+    for entry in handlers.group_admin_menu():
         assert handled(entry.command, filters.ChatType.GROUPS), entry.command
     assert handled("start", filters.ChatType.PRIVATE) and handled("start", filters.ChatType.GROUPS)
