@@ -9,6 +9,7 @@ from typing import Any
 
 from walkbot.app import queue_sources
 from walkbot.ports import SENT, Outcome
+from walkbot.services.challenge_posts import GroupPost, Posted
 from walkbot.services.dispatch import Source
 from walkbot.services.summaries import WeeklyReport
 from walkbot.store.db import SessionFactory
@@ -20,6 +21,7 @@ class RecordingNotifier:
 
     calls: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     answers: dict[int, Outcome] = field(default_factory=dict)
+    next_message_id: int = 1000  # the id a posted board gets
 
     def _record(self, method: str, chat_id: int, **details: Any) -> Outcome:
         self.calls.append((method, chat_id, details))
@@ -51,6 +53,27 @@ class RecordingNotifier:
 
     async def weekly_report(self, chat_id: int, report: WeeklyReport) -> Outcome:
         return self._record("weekly_report", chat_id, text=report.text)
+
+    async def post_board(self, post: GroupPost) -> Posted:
+        outcome = self._record(
+            "post_board",
+            post.chat_id,
+            occasion=post.occasion,
+            thread_id=post.thread_id,
+            board=post.board,
+        )
+        self.next_message_id += 1
+        return Posted(outcome, self.next_message_id if outcome.sent else None)
+
+    async def edit_board(self, post: GroupPost, message_id: int) -> Outcome:
+        return self._record(
+            "edit_board",
+            post.chat_id,
+            occasion=post.occasion,
+            thread_id=post.thread_id,
+            board=post.board,
+            message_id=message_id,
+        )
 
 
 def real_sources(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, Protocol, cast
 
 from telegram import (
@@ -23,6 +24,8 @@ from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, sixmin
+from walkbot.services import challenge_posts
+from walkbot.services.challenge_posts import ChallengePoster
 from walkbot.services.dispatch import Source
 from walkbot.services.knee_source import KneeCheckSender, KneeCheckSource
 from walkbot.services.nudge_source import NudgeSender, NudgeSource
@@ -81,26 +84,42 @@ def build_runtime(
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
     notifier = BotNotifier(bot)
+    clock = clock or SystemClock()
     return Runtime(
         settings=settings,
         sessions=sessions,
-        clock=clock or SystemClock(),
+        clock=clock,
         notifier=notifier,
-        sources=queue_sources(notifier, sessions),
+        sources=queue_sources(
+            notifier,
+            sessions,
+            clock=clock,
+            board_edit_gap=timedelta(seconds=settings.board_edit_gap_seconds),
+        ),
     )
 
 
-class QueueNotifier(NudgeSender, ReportSender, KneeCheckSender, Protocol):
+class QueueNotifier(NudgeSender, ReportSender, KneeCheckSender, ChallengePoster, Protocol):
     """The ports of every registered source, as bot/notifier.py implements them."""
 
 
-def queue_sources(notifier: QueueNotifier, sessions: SessionFactory) -> tuple[Source[Any], ...]:
+def queue_sources(
+    notifier: QueueNotifier,
+    sessions: SessionFactory,
+    *,
+    clock: Clock | None = None,
+    board_edit_gap: timedelta = challenge_posts.DEFAULT_EDIT_GAP,
+) -> tuple[Source[Any], ...]:
     """The dispatch queue's registry (services/dispatch.py): every kind of message sent at a
-    stored instant. A new kind is a source beside its feature, added here."""
+    stored instant. A new kind is a source beside its feature, added here. `clock`: the time
+    a group's board is read at when it is sent."""
     return (
         NudgeSource(notifier),
         SummarySource(notifier, sessions),
         KneeCheckSource(notifier),
+        *challenge_posts.sources(
+            notifier, sessions, clock or SystemClock(), board_edit_gap=board_edit_gap
+        ),
     )
 
 

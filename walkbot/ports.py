@@ -23,10 +23,13 @@ Status = Literal["sent", "blocked", "failed"]
 class Outcome:
     """How a message fared. `blocked`: the chat refuses the bot (403, or a chat Telegram no
     longer knows), so nothing more should be written to it; `failed`: given up after bounded
-    retries, with the reason in `detail`."""
+    retries, with the reason in `detail`. `migrated_to`: the chat was a group that became a
+    supergroup, and the message went (or was tried) at this new id; the caller moves what it
+    keeps under the old one."""
 
     status: Status
     detail: str = ""
+    migrated_to: int | None = None
 
     @property
     def sent(self) -> bool:

@@ -45,6 +45,9 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How often the dispatcher looks for due nudges; small in tests.
     dispatch_interval_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # A group challenge's board is edited in place at most once per this: with its daily posts
+    # that stays well inside Telegram's 20 messages a minute per group. Small in tests.
+    board_edit_gap_seconds: float = Field(default=30.0, ge=0, le=3600)
     # A gentle reminder when a finished walk is not rated within this time.
     rating_reminder_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     # Length of the guided six-minute walk test; tests set 6 so each "minute" is 1 s.

@@ -51,7 +51,7 @@ def board_text(board: Board, occasion: Occasion) -> str:
         parts.append(f"⏳ {quantity(board.days_left, 'day')} left!")
     parts.append(_standings(board))
     parts.append(_totals(board))
-    if occasion == "card":
+    if occasion == "card" and card_markup(board) is not None:
         parts.append(
             "Tap Join to take part. Your backward walks with me in private count; only your "
             "first name (or initials) and your total appear here."

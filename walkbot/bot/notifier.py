@@ -12,21 +12,23 @@ from datetime import date
 
 from telegram import Bot, InlineKeyboardMarkup
 
-from walkbot.bot import sixmin_views, walk_views
+from walkbot.bot import challenge_views, sixmin_views, walk_views
 from walkbot.bot.knee import knee_check_message
 from walkbot.bot.nudges import nudge_markup
 from walkbot.bot.summary import send_report
-from walkbot.delivery import Delivery, Result, send_message
+from walkbot.delivery import Delivery, Result, edit_text, send_message
 from walkbot.ports import Outcome
+from walkbot.services.challenge_posts import GroupPost, Posted
 from walkbot.services.summaries import WeeklyReport
 
 
 def outcome_of(delivery: Delivery) -> Outcome:
+    moved = delivery.migrated_to
     if delivery.result is Result.SENT:
-        return Outcome("sent")
+        return Outcome("sent", migrated_to=moved)
     if delivery.result is Result.BLOCKED:
-        return Outcome("blocked", delivery.detail)
-    return Outcome("failed", delivery.detail)
+        return Outcome("blocked", delivery.detail, migrated_to=moved)
+    return Outcome("failed", delivery.detail, migrated_to=moved)
 
 
 class BotNotifier:
@@ -79,3 +81,21 @@ class BotNotifier:
 
     async def weekly_report(self, chat_id: int, report: WeeklyReport) -> Outcome:
         return outcome_of(await send_report(self._bot, chat_id, report, silent=True))
+
+    # ---- a group challenge's posts (services/challenge_posts.py) ----
+
+    async def post_board(self, post: GroupPost) -> Posted:
+        # Routine, so silent; in the forum topic the challenge was created in. The Join
+        # button rides along while one may still join (not on the results).
+        text = challenge_views.board_text(post.board, post.occasion)
+        markup = None if post.occasion == "results" else challenge_views.card_markup(post.board)
+        delivery = await send_message(
+            self._bot, post.chat_id, text, markup=markup, silent=True, thread_id=post.thread_id
+        )
+        message_id = delivery.message.message_id if delivery.message is not None else None
+        return Posted(outcome_of(delivery), message_id)
+
+    async def edit_board(self, post: GroupPost, message_id: int) -> Outcome:
+        text = challenge_views.board_text(post.board, post.occasion)
+        markup = challenge_views.card_markup(post.board)
+        return outcome_of(await edit_text(self._bot, post.chat_id, message_id, text, markup))
