@@ -223,16 +223,17 @@ async def test_commands_menu_is_scoped_and_groups_get_an_intro(
 ) -> None:
     private = [c["command"] for c in api.commands[("all_private_chats", "")]]
     assert {"walk", "settings", "help", "export", "deleteme"} <= set(private)
-    groups = [c["command"] for c in api.commands[("all_group_chats", "")]]
-    assert groups == ["help", "leaderboard", "challenges", "leave"]
-    # Admins see their own menu in groups: everyone's commands and theirs.
+    everyone = ["help", "leaderboard", "challenges", "leave"]
+    assert [c["command"] for c in api.commands[("all_group_chats", "")]] == everyone
+    # Admins see their own menu: everyone's commands and the ones that manage a challenge.
     admins = [c["command"] for c in api.commands[("all_chat_administrators", "")]]
-    assert set(admins) == {*groups, "challenge", "groupsettings"}
+    assert admins == ["help", "challenge", "leaderboard", "challenges", "leave", "groupsettings"]
     frank = api.user("Frank")
     group = api.group("Walking club")
     api.group_message(frank, group, "/start@walkbot_test_bot")
     await api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] == group.id)
-    assert "message me privately" in api.last_message(group.id).body
+    intro = api.last_message(group.id).body
+    assert "message me privately" in intro and "/challenge" in intro
 
 
 async def test_help_and_a_duplicate_update_is_handled_once(
