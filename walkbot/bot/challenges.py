@@ -13,6 +13,7 @@ Who may do what:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,6 +46,7 @@ feature = Feature("challenges")
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 IN_CHAT = frozenset({ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR})
 ECHO_LIMIT = 32
+MIGRATION_LOCK = "walkbot.group-migrations"  # bot_data key
 MEASURE_LABELS = {"minutes": "backward minutes", "walks": "walks", "days": "active days"}
 
 ADMINS_ONLY = "Only the group's admins can manage its challenge."
@@ -451,7 +453,10 @@ async def group_moved(update: Update, context: Context) -> None:
     else:
         return
     rt = context.runtime
-    async with rt.transaction() as session:
+    # The two service messages arrive in two chats, which run side by side (bot/ordering.py):
+    # one move at a time, so the second finds the first done instead of racing it.
+    lock: asyncio.Lock = context.application.bot_data.setdefault(MIGRATION_LOCK, asyncio.Lock())
+    async with lock, rt.transaction() as session:
         await challenges.migrate_group(
             session, old_chat_id=old, new_chat_id=new, now=rt.clock.now()
         )
