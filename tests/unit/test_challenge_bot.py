@@ -33,7 +33,8 @@ def test_who_writes_in_a_group() -> None:
     # Other bots, a linked channel's post, and private chats are not a group's people.
     assert challenges.group_caller(_update(GROUP, User(5, "Bot", True))) is None
     channel = Chat(-100999, "channel", title="News")
-    assert challenges.group_caller(_update(GROUP, User(777000, "Telegram", True), channel)) is None
+    telegram = User(777000, "Telegram", False)  # forwards a linked channel's posts
+    assert challenges.group_caller(_update(GROUP, telegram, channel)) is None
     assert challenges.group_caller(_update(Chat(1, "private"), ANN)) is None
 
 

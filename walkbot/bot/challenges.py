@@ -99,6 +99,10 @@ def group_caller(update: Update) -> GroupCaller | None:
         return None
     if group_admin.anonymous_admin(message):
         return GroupCaller(chat, message, None, True)
+    if message.sender_chat is not None:
+        # Written as a channel (a linked channel's post, forwarded in by Telegram's own
+        # non-bot account): no person to answer or to check.
+        return None
     user = update.effective_user
     if user is None or user.is_bot:
         return None
