@@ -291,6 +291,9 @@ async def test_a_deep_link_joiner_waits_for_onboarding_then_joins(
         ).kind == "unknown"
         need = await service.join_by_code(session, code=board.code, user_id=BOB, now=LAUNCH)
         assert need.kind == "need_start"
+        # The bot asks Telegram whether they are in the link's group before joining them.
+        assert await service.chat_of_code(session, code=board.code) == GROUP
+        assert await service.chat_of_code(session, code="nope") is None
         await create_user(session, person=Person(BOB, "Bob"), now=LAUNCH)  # consented, not done
         waiting = await service.join_by_code(session, code=board.code, user_id=BOB, now=LAUNCH)
         assert (waiting.kind, waiting.challenge_id) == ("pending", board.challenge_id)

@@ -486,6 +486,13 @@ async def join(
     return await _join(session, challenge, user_id, now)
 
 
+async def chat_of_code(session: AsyncSession, *, code: str) -> int | None:
+    """The group a deep link's challenge lives in (None: no such code), so the bot can ask
+    Telegram whether the person opening the link is in that group before joining them."""
+    statement = select(Challenge.chat_id).where(Challenge.code == code[:16])
+    return (await session.exec(statement)).first()
+
+
 async def join_by_code(
     session: AsyncSession, *, code: str, user_id: int, now: datetime
 ) -> JoinResult:
