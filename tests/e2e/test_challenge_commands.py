@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from tests.people import onboarded_chat
+from walkbot.bot import challenge_links
 from walkbot.bot import challenges as feature
 from walkbot.clock import ShiftedClock
 from walkbot.sandbox import FakeBotApi, FakeUser
@@ -275,3 +276,34 @@ async def test_the_bot_added_to_a_group_introduces_challenges(
     [row] = _rows(database_url, "SELECT * FROM group_chats")
     assert row["id"] == group.id and row["title"] == "New club" and row["active"]
     assert str(row["post_time"]).startswith("19:00")
+
+
+async def test_a_deep_link_joins_only_members_of_its_group(
+    api: FakeBotApi, bot: RunningBot, sessions: SessionFactory, database_url: str
+) -> None:
+    ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
+    bob = await onboarded_chat(api, sessions, "Bob", greeted=True)
+    olly = await onboarded_chat(api, sessions, "Olly", greeted=True)
+    group = api.group("Friends", creator=ann, members=[bob])
+    await _launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
+    [row] = _challenges(database_url)
+    link = f"/start c{row['code']}"
+
+    # The link was passed on beyond the group: it joins no one outside it.
+    olly.send(link)
+    assert (await olly.wait_for_text("not in")).body == challenge_links.NOT_IN_GROUP
+    stranger = api.user("Stan")
+    stranger.send(link)
+    welcome = await stranger.wait_for_text("Shall we start?")
+    assert welcome.body.startswith(challenge_links.NOT_IN_GROUP)
+    yes = [b.callback_data for line in welcome.buttons for b in line if b.text.startswith("Yes")]
+    assert yes == ["consent:yes"]  # no code to join by after setting up
+    # Forged consent data with the code joins no one either.
+    stranger.tap_data(f"consent:yes:{row['code']}", message=welcome)
+    await stranger.wait_for_screen("Safety check 1 of 9")
+    assert _member_rows(database_url, row["id"]) == {}
+
+    # A member of the group opening it is in at once.
+    bob.send(link)
+    assert "You're in Friends's challenge" in (await bob.wait_for_text("Friends")).body
+    assert set(_member_rows(database_url, row["id"])) == {bob.id}

@@ -8,12 +8,19 @@ from collections.abc import Sequence
 
 from telegram.helpers import create_deep_linked_url
 
+from walkbot.bot import group_admin
+from walkbot.context import WalkbotContext as Context
+from walkbot.services import challenges
 from walkbot.services.challenges import JoinResult
 
 PAYLOAD_PREFIX = "c"
 # The code is at most 16 characters of the deep-link alphabet; anything else is not ours.
 _PAYLOAD = re.compile(r"^c([A-Za-z0-9_-]{1,16})$")
 TITLE_LIMIT = 48
+NOT_IN_GROUP = (
+    "That challenge belongs to a group you're not in: join the group first, then tap Join on "
+    "its card."
+)
 
 
 def deep_link(bot_username: str, code: str) -> str:
@@ -26,6 +33,15 @@ def code_from_payload(args: Sequence[str] | None) -> str | None:
         return None
     match = _PAYLOAD.match(args[0])
     return match.group(1) if match else None
+
+
+async def may_use_link(context: Context, code: str, user_id: int) -> bool:
+    """Whether the person opening a deep link is in its challenge's group. A link can travel
+    beyond the group it was made for, and only the group's members may appear on its board
+    (the Join button checks the same). An unknown code passes: joining says it is out of date."""
+    async with context.runtime.transaction() as session:
+        chat_id = await challenges.chat_of_code(session, code=code)
+    return chat_id is None or await group_admin.is_member(context, chat_id, user_id)
 
 
 def bounded_title(title: str) -> str:

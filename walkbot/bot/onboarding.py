@@ -53,6 +53,11 @@ PRIVATE = filters.ChatType.PRIVATE
 async def start(update: Update, context: Context, caller: Caller) -> None:
     person, chat = caller.person, caller.chat
     code = challenge_links.code_from_payload(context.args)
+    outsider = code is not None and not await challenge_links.may_use_link(
+        context, code, person.telegram_id
+    )
+    if outsider:
+        code = None
     rt = context.runtime
     joining: JoinResult | None = None
     async with rt.transaction() as session:
@@ -67,9 +72,13 @@ async def start(update: Update, context: Context, caller: Caller) -> None:
         welcome = texts.with_name(texts.WELCOME, person.first_name)
         if code is not None:
             welcome = joined(welcome, texts.CHALLENGE_AFTER_SETUP)
+        elif outsider:
+            welcome = joined(challenge_links.NOT_IN_GROUP, welcome)
         await chat.send_message(welcome, reply_markup=consent_markup(code))
         return
     news = challenge_links.join_line(joining) if joining is not None else None
+    if outsider:
+        news = challenge_links.NOT_IN_GROUP
     if (step := flow.pending_step(user)) is not None:
         resume = texts.with_name(texts.RESUME, user.first_name)
         await ask(chat.id, context, user, step, prefix=joined(news, resume))
@@ -91,6 +100,8 @@ async def consent(update: Update, context: Context, tap: Tap) -> None:
         await edit_text(query_message(query), texts.CONSENT_DECLINED)
         await answer_tap(query)
         return
+    if code and not await challenge_links.may_use_link(context, code, person.telegram_id):
+        code = ""  # forged or stale: they left the group since /start, or were never in it
     rt = context.runtime
     async with rt.transaction() as session:
         member = await flow.join(session, person=person, now=rt.clock.now())
