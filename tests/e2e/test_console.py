@@ -17,11 +17,23 @@ from walkbot.sandbox.console import (
 from walkbot.sandbox.embedded import RunningBot
 
 
-async def _printed(out: io.StringIO, needle: str, timeout: float = 5.0) -> str:
-    """The console's output once the printer task has printed `needle` (it runs on its own)."""
+class _Output(io.StringIO):
+    """The terminal: says when something was printed (the printer is a task of its own)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.printed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.printed.set()
+        return super().write(text)
+
+
+async def _printed(out: _Output, needle: str, timeout: float = 5.0) -> str:
     async with asyncio.timeout(timeout):
         while needle not in out.getvalue():
-            await asyncio.sleep(0.02)
+            out.printed.clear()
+            await out.printed.wait()
     return out.getvalue()
 
 
@@ -32,7 +44,7 @@ async def test_a_challenge_in_the_console_group_with_simulated_members(
     await bot.start()
     try:
         you = api.user("You", user_id=CONSOLE_USER_ID)
-        out = io.StringIO()
+        out = _Output()
         console = Console(api, bot, you, out)
         printer = asyncio.create_task(_printer(api, console.chats, out))
         assert await console.handle(":members join")
