@@ -256,3 +256,21 @@ async def test_removal_archives_and_re_adding_offers_a_new_challenge(
     group.send(ann, "/challenge")
     await group.wait_for_text("What should count?")  # a new one, not "already running"
     assert latest_row(database_url, "users", ann.id)["telegram_id"] == ann.id
+
+
+async def test_a_new_admin_is_an_admin_at_once_and_private_chats_are_pointed_to_groups(
+    api: FakeBotApi, bot: RunningBot, sessions: SessionFactory, database_url: str
+) -> None:
+    ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
+    cem = await onboarded_chat(api, sessions, "Cem", greeted=True)
+    group = api.group("Club", creator=ann, members=[cem])
+    group.send(cem, "/challenge")
+    assert (await group.wait_for_text("admins")).body == feature.ADMINS_ONLY
+    # Promoted a moment later: Telegram's chat_member update clears what was remembered,
+    # so the minute-long cache does not keep refusing her.
+    group.promote(cem)
+    group.send(cem, "/challenge")
+    await group.wait_for_text("What should count?")
+
+    cem.send("/challenge")
+    assert (await cem.wait_for_text("groups")).body == feature.CHALLENGE_IN_PRIVATE

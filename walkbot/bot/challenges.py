@@ -48,6 +48,10 @@ ECHO_LIMIT = 32
 MEASURE_LABELS = {"minutes": "backward minutes", "walks": "walks", "days": "active days"}
 
 ADMINS_ONLY = "Only the group's admins can manage its challenge."
+CHALLENGE_IN_PRIVATE = (
+    "Challenges live in groups: add me to your group, and an admin sends /challenge there. "
+    "Your walks with me here then count on its board."
+)
 NONE_RUNNING = "No challenge is running here. An admin can start one with /challenge."
 ALREADY_RUNNING = "A challenge is already running here: one at a time. Here's the board."
 ENDING = "Ending the challenge now: the results will be posted in a moment."
@@ -427,6 +431,20 @@ async def group_membership(update: Update, context: Context) -> None:
                 session, chat_id=change.chat.id, now=rt.clock.now()
             )
         log.info("removed from group %s; %s challenge(s) archived", change.chat.id, archived)
+
+
+@feature.chat_member()
+async def member_changed(update: Update, context: Context) -> None:
+    """Someone joined, left, was promoted or demoted (Telegram tells admin bots): what we
+    remembered about the group's admins and members may be stale, so ask again next time."""
+    if update.chat_member is not None:
+        group_admin.forget(context, update.chat_member.chat.id)
+
+
+@feature.command("challenge")
+@for_person
+async def challenge_in_private(update: Update, context: Context, caller: Caller) -> None:
+    await caller.chat.send_message(CHALLENGE_IN_PRIVATE)
 
 
 @feature.message(filters.StatusUpdate.MIGRATE)
