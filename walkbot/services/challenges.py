@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, update
+from sqlalchemy import ColumnElement, and_, case, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -237,9 +237,9 @@ async def set_post_time(session: AsyncSession, *, chat_id: int, at: time, now: d
     old_next = challenge.next_board_at
     if old_next is not None and local_date(old_next, w.zone) > local_date(now, w.zone):
         # Today's board has been posted (or skipped): the new time starts tomorrow.
-        tomorrow = w.day_index(now)
-        if tomorrow is not None and tomorrow + 1 < w.days:
-            after = w.day_starts[tomorrow + 1] - timedelta(microseconds=1)
+        today = w.day_index(now)
+        if today is not None and today + 1 < w.days:
+            after = w.day_starts[today + 1] - timedelta(microseconds=1)
     challenge.next_board_at = domain.next_board_at(w, at, after=after)
     if challenge.last_call_at is not None:
         challenge.last_call_at = domain.last_call_at(w, at)
@@ -596,14 +596,14 @@ def _counts(challenge: Challenge, w: Window, now: datetime) -> ColumnElement[boo
     )
 
 
-def _bucket(starts: tuple[datetime, ...]) -> ColumnElement[int]:
-    """Which of the consecutive periods beginning at `starts` holds the walk (the join has
-    already kept it inside the window)."""
+def _bucket(starts: tuple[datetime, ...], ends: datetime) -> ColumnElement[int]:
+    """Which of the consecutive periods beginning at `starts` (the last one ending at `ends`)
+    holds the walk. NULL when there is no walk (a member outer-joined to none), so
+    count(DISTINCT ...) counts only real days."""
     started = col(Walk.started_at)
-    if len(starts) == 1:
-        return cast(ColumnElement[int], literal(0))
-    whens = [(started < later, i) for i, later in enumerate(starts[1:])]
-    return cast(ColumnElement[int], case(*whens, else_=len(starts) - 1))
+    bounds = (*starts[1:], ends)
+    whens = [(started < later, i) for i, later in enumerate(bounds)]
+    return cast(ColumnElement[int], case(*whens, else_=None))
 
 
 def _score(measure: str, day: ColumnElement[int]) -> ColumnElement[int]:
@@ -622,7 +622,7 @@ async def _board(session: AsyncSession, challenge: Challenge, now: datetime) -> 
     if challenge.starts_at is None or challenge.ends_at is None or challenge.id is None:
         return None
     w = _window(challenge)
-    day = _bucket(w.day_starts)
+    day = _bucket(w.day_starts, w.ends_at)
     joined = and_(
         col(ChallengeMember.challenge_id) == challenge.id,
         col(ChallengeMember.joined_at).is_not(None),
@@ -681,8 +681,8 @@ async def _weekly(
 ) -> dict[int, tuple[int, int]]:
     """Per member: (first week's score, best later week's score), from rows per member and
     week grouped in SQL."""
-    week = _bucket(w.week_starts()).label("week")
-    day = _bucket(w.day_starts)
+    week = _bucket(w.week_starts(), w.ends_at).label("week")
+    day = _bucket(w.day_starts, w.ends_at)
     statement = (
         select(col(ChallengeMember.user_id), week, _score(challenge.measure, day).label("score"))
         .select_from(ChallengeMember)
