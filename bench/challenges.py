@@ -183,19 +183,17 @@ async def board_times(url: str, challenge_id: int, *, rounds: int, now: datetime
 
 
 async def explain(engine: Any, label: str, statement: str, parameters: Any) -> None:
-    sqlite = engine.dialect.name == "sqlite"
+    """The plan of `statement` as the service sent it (its driver's SQL and parameters),
+    asked through a plain connection of the same kind."""
+    sync = create_engine(sync_url(str(engine.url.render_as_string(hide_password=False))))
+    sqlite = sync.dialect.name == "sqlite"
     prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        if sqlite:
-            cursor = await driver.execute(prefix + statement, parameters)
-            plan = [str(row[-1]) for row in await cursor.fetchall()]
-        else:
-            plan = [row[0] for row in await driver.fetch(prefix + statement, *parameters)]
+    with sync.connect() as connection:
+        rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+    sync.dispose()
     print(f"  plan of the board's {label} query:")
-    for line in plan:
-        print("    " + line)
+    for row in rows:
+        print("    " + str(row[-1] if sqlite else row[0]))
 
 
 # ---- (b) 200 groups' daily posts at once ------------------------------------------------------
