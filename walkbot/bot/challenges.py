@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Chat, Message, Update
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import filters
@@ -243,9 +243,10 @@ async def challenge_button(update: Update, context: Context, tap: Tap) -> None:
     await answer_tap(query)
 
 
-async def _edit(message: Message, text: str, markup: object = None) -> None:
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """The wizard's message in its next state; a repeated tap ("not modified") is no error."""
     try:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+        await message.edit_text(text, reply_markup=markup)
     except TelegramError as error:
         if "not modified" not in str(error).lower():
             log.info("could not edit the challenge message %s: %s", message.message_id, error)
@@ -460,9 +461,13 @@ async def group_moved(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
+    await group_moved_to(context, old_chat_id=old, new_chat_id=new)
+
+
+async def group_moved_to(context: Context, *, old_chat_id: int, new_chat_id: int) -> None:
     rt = context.runtime
     async with rt.transaction() as session:
         await challenges.migrate_group(
-            session, old_chat_id=old, new_chat_id=new, now=rt.clock.now()
+            session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=rt.clock.now()
         )
-    group_admin.forget(context, old)
+    group_admin.forget(context, old_chat_id)
