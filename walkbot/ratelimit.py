@@ -21,7 +21,8 @@ Here:
   then retries (up to max_retries, or the per-call `rate_limit_args`); other chats go on,
   still under the overall limit. A RetryAfter without a chat_id holds everything, since we
   cannot tell what it was about (PTB's behaviour);
-- requests without a chat_id (answerCallbackQuery, setMyCommands, ...) are not limited;
+- requests without a chat_id (answerCallbackQuery, setMyCommands, ...) and requests that
+  only read about a chat (getChatMember, getChatAdministrators, getChat) are not limited;
 - per-chat state is pruned when it grows: a fan-out to 10,000 chats leaves only the chats
   that are still busy or held;
 - background sends (the dispatcher's nudges and summaries, marked with `background()`) take
@@ -187,7 +188,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         max_retries = rate_limit_args or self._max_retries
-        key = _chat_key(data.get("chat_id"))
+        # Only messages count against a chat's limits: a group's admins asked for at a Join
+        # (getChatMember, getChatAdministrators) must not spend its 20 a minute.
+        key = _chat_key(data.get("chat_id")) if endpoint.startswith(_MESSAGES) else None
         paid = bool(data.get("allow_paid_broadcast", False))
         loop = asyncio.get_running_loop()
         for attempt in range(max_retries + 1):
@@ -312,6 +315,10 @@ def _window_limiter(rate: float, period: float, burst: float) -> AsyncLimiter:
     burst = max(1.0, min(burst, rate - 1)) if rate > 1 else 1.0
     drain = rate - burst if rate > burst else rate
     return AsyncLimiter(burst, burst * period / drain)
+
+
+# Bot API methods that put a message in a chat or change one (edits count like sends).
+_MESSAGES = ("send", "edit", "copy", "forward")
 
 
 def _chat_key(chat_id: object) -> ChatKey | None:

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from tests.e2e.rows import latest_row
 from tests.people import onboarded_chat
 from walkbot.bot import challenges as feature
+from walkbot.bot import texts
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.sandbox.fakeapi import FakeGroup, FakeMessage
@@ -256,3 +257,36 @@ async def test_removal_archives_and_re_adding_offers_a_new_challenge(
     group.send(ann, "/challenge")
     await group.wait_for_text("What should count?")  # a new one, not "already running"
     assert latest_row(database_url, "users", ann.id)["telegram_id"] == ann.id
+
+
+async def test_a_new_admin_is_an_admin_at_once_and_private_chats_are_pointed_to_groups(
+    api: FakeBotApi, bot: RunningBot, sessions: SessionFactory, database_url: str
+) -> None:
+    ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
+    cem = await onboarded_chat(api, sessions, "Cem", greeted=True)
+    group = api.group("Club", creator=ann, members=[cem])
+    group.send(cem, "/challenge")
+    assert (await group.wait_for_text("admins")).body == feature.ADMINS_ONLY
+    # Promoted a moment later: Telegram's chat_member update clears what was remembered,
+    # so the minute-long cache does not keep refusing her.
+    group.promote(cem)
+    group.send(cem, "/challenge")
+    await group.wait_for_text("What should count?")
+
+    cem.send("/challenge")
+    assert (await cem.wait_for_text("groups")).body == feature.CHALLENGE_IN_PRIVATE
+
+
+async def test_a_reply_to_a_group_that_just_moved_reaches_it_at_its_new_id(
+    api: FakeBotApi, bot: RunningBot, sessions: SessionFactory, database_url: str
+) -> None:
+    ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
+    group = api.group("Club", creator=ann)
+    group.send(ann, "/challenge")
+    await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    moved = group.migrate()
+    # A command sent in the old chat just before the move: its reply meets ChatMigrated.
+    api.post(group.chat(), ann.as_user(), {"text": "/leaderboard"})
+    note = await moved.wait_for_text("supergroup")
+    assert note.body == texts.GROUP_MOVED
+    assert _challenges(database_url)[0]["chat_id"] == moved.id

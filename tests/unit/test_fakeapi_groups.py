@@ -100,6 +100,7 @@ async def test_a_removed_bot_is_refused_until_added_again(api: FakeBotApi, bot: 
     assert refused.value.message == "Forbidden: bot was kicked from the group chat"
     with pytest.raises(Forbidden):
         await bot.edit_message_text("Edited", chat_id=group.id, message_id=sent.message_id)
+    group.send(carol, "/leaderboard")  # the bot is not there to see it
     group.add_bot(carol)
     await bot.send_message(group.id, "Back")
     assert [m.body for m in group.messages()] == ["Hello club", "Back"]

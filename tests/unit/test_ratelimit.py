@@ -225,6 +225,19 @@ async def test_requests_without_a_chat_are_not_limited_nor_held_by_a_chat() -> N
         await held
 
 
+async def test_reading_about_a_group_does_not_spend_its_messages() -> None:
+    """Join taps look members up (getChatMember) in the group: those are not messages, so a
+    burst of them leaves the group's 20 a minute for the card and its posts."""
+    paced, callback = limiter(), Recorder()
+    await asyncio.gather(
+        *(send(paced, callback, GROUP, endpoint="getChatMember") for _ in range(30))
+    )
+    await asyncio.gather(*(send(paced, callback, GROUP) for _ in range(20)))
+    assert callback.times(GROUP) == [0.0] * 50  # 30 look-ups, then 20 messages at once
+    await send(paced, callback, GROUP, endpoint="editMessageText")  # an edit is the 21st
+    assert callback.times(GROUP)[-1] == 3.0
+
+
 async def test_a_429_without_a_chat_holds_everything() -> None:
     callback = Recorder(fail=lambda chat, n: 3 if chat is None and n == 1 else None)
     paced = limiter()

@@ -50,6 +50,10 @@ MIGRATION_LOCK = "walkbot.group-migrations"  # bot_data key
 MEASURE_LABELS = {"minutes": "backward minutes", "walks": "walks", "days": "active days"}
 
 ADMINS_ONLY = "Only the group's admins can manage its challenge."
+CHALLENGE_IN_PRIVATE = (
+    "Challenges live in groups: add me to your group, and an admin sends /challenge there. "
+    "Your walks with me here then count on its board."
+)
 NONE_RUNNING = "No challenge is running here. An admin can start one with /challenge."
 ALREADY_RUNNING = "A challenge is already running here: one at a time. Here's the board."
 ENDING = "Ending the challenge now: the results will be posted in a moment."
@@ -249,6 +253,7 @@ async def challenge_button(update: Update, context: Context, tap: Tap) -> None:
 
 
 async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """The wizard's message in its next state; a repeated tap ("not modified") is no error."""
     try:
         await message.edit_text(text, reply_markup=markup)
     except TelegramError as error:
@@ -443,6 +448,20 @@ async def group_membership(update: Update, context: Context) -> None:
         log.info("removed from group %s; %s challenge(s) archived", change.chat.id, archived)
 
 
+@feature.chat_member()
+async def member_changed(update: Update, context: Context) -> None:
+    """Someone joined, left, was promoted or demoted (Telegram tells admin bots): what we
+    remembered about the group's admins and members may be stale, so ask again next time."""
+    if update.chat_member is not None:
+        group_admin.forget(context, update.chat_member.chat.id)
+
+
+@feature.command("challenge")
+@for_person
+async def challenge_in_private(update: Update, context: Context, caller: Caller) -> None:
+    await caller.chat.send_message(CHALLENGE_IN_PRIVATE)
+
+
 @feature.message(filters.StatusUpdate.MIGRATE)
 async def group_moved(update: Update, context: Context) -> None:
     """A group became a supergroup with a new id: its challenge and schedule move with it.
@@ -456,12 +475,16 @@ async def group_moved(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
+    await group_moved_to(context, old_chat_id=old, new_chat_id=new)
+
+
+async def group_moved_to(context: Context, *, old_chat_id: int, new_chat_id: int) -> None:
     rt = context.runtime
     # The two service messages arrive in two chats, which run side by side (bot/ordering.py):
     # one move at a time, so the second finds the first done instead of racing it.
     lock: asyncio.Lock = context.application.bot_data.setdefault(MIGRATION_LOCK, asyncio.Lock())
     async with lock, rt.transaction() as session:
         await challenges.migrate_group(
-            session, old_chat_id=old, new_chat_id=new, now=rt.clock.now()
+            session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=rt.clock.now()
         )
-    group_admin.forget(context, old)
+    group_admin.forget(context, old_chat_id)

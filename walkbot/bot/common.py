@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import Forbidden
+from telegram.error import ChatMigrated, Forbidden
 from telegram.ext import ApplicationHandlerStop, filters
 
 from walkbot.bot import challenges, texts
@@ -94,6 +94,9 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(context.error, Forbidden) and isinstance(update, Update):
         await _blocked(update, context)
         return
+    if isinstance(context.error, ChatMigrated) and isinstance(update, Update):
+        await _moved(update, context, context.error.new_chat_id)
+        return
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
@@ -115,6 +118,20 @@ async def _blocked(update: Update, context: Context) -> None:
     rt = context.runtime
     async with rt.transaction() as session:
         await mark_blocked(session, telegram_id=chat.id, now=rt.clock.now())
+
+
+async def _moved(update: Update, context: Context, new_chat_id: int) -> None:
+    """A reply to a group Telegram has just turned into a supergroup: move its rows (the
+    service message may not have come yet) and ask for the command again where it now is."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    log.info("group %s is now %s", chat.id, new_chat_id)
+    await challenges.group_moved_to(context, old_chat_id=chat.id, new_chat_id=new_chat_id)
+    try:
+        await context.bot.send_message(new_chat_id, texts.GROUP_MOVED)
+    except Exception:  # the note itself is a courtesy; the rows have moved
+        log.warning("could not tell group %s it moved", new_chat_id, exc_info=True)
 
 
 @fallbacks.any_button()

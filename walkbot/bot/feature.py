@@ -107,6 +107,17 @@ class Feature:
 
         return declare
 
+    def chat_member(self) -> Callable[[H], H]:
+        """Someone else joined or left a group (Telegram sends these to admin bots only)."""
+
+        def declare(callback: H) -> H:
+            self._builders.append(
+                lambda: ChatMemberHandler(callback, ChatMemberHandler.CHAT_MEMBER)
+            )
+            return callback
+
+        return declare
+
     def my_chat_member(self) -> Callable[[H], H]:
         """The bot itself added to or removed from a chat, or blocked and unblocked."""
 

@@ -92,6 +92,7 @@ GROUP_INTRO = (
     "reach the group.\n\n"
     "To start your own plan, message me privately: {link}"
 )
+GROUP_MOVED = "This group has just become a supergroup. Please send that command again."
 CHALLENGE_AFTER_SETUP = (
     "You came from a group challenge: first a few questions to keep you safe, then you're in."
 )

@@ -693,12 +693,16 @@ async def _weekly(
     statement = (
         select(col(ChallengeMember.user_id), week, _score(challenge.measure, day).label("score"))
         .select_from(ChallengeMember)
-        .join(Walk, _counts(challenge, w, now))
+        # An outer join, so the members drive it and their walks come by the
+        # (user_id, started_at) index: as an inner join SQLite began from every ended walk
+        # (ix_walks_status) instead. Buckets without a walk are dropped by the HAVING.
+        .outerjoin(Walk, _counts(challenge, w, now))
         .where(
             col(ChallengeMember.challenge_id) == challenge.id,
             col(ChallengeMember.joined_at).is_not(None),
         )
         .group_by(col(ChallengeMember.user_id), week)
+        .having(func.count(col(Walk.id)) > 0)
     )
     scores: dict[int, tuple[int, int]] = {}
     for user_id, index, raw in (await session.exec(statement)).all():
