@@ -15,7 +15,7 @@ from telegram import (
 )
 from telegram.ext import ApplicationBuilder
 
-from walkbot.bot import handlers
+from walkbot.bot import handlers, texts
 from walkbot.bot.notifier import BotNotifier
 from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.clock import Clock, SystemClock
@@ -58,6 +58,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
     async def post_shutdown(app: WalkbotApp) -> None:
         await engine.dispose()
 
+    processor = PerChatUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .context_types(context_types())
@@ -66,7 +67,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         # Chats side by side, each chat in order: one hurried person never holds up the rest.
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
     )
     if settings.rate_limit:
         # About 1/s per private chat; a 429 holds only its chat, then is retried.
@@ -74,6 +75,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
     # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
     app = cast(WalkbotApp, builder.build())
     install_runtime(app, build_runtime(settings, session_factory(engine), clock, app.bot))
+
+    async def flood_notice(chat_id: int) -> None:
+        await app.bot.send_message(chat_id, texts.FLOOD)
+
+    processor.flood_notice = flood_notice
     handlers.register(app)
     return app
 

@@ -63,6 +63,10 @@ LOCATION_NOT_NOW = "Thanks, but I only use a location to find your time zone. I 
 MEDIA_UNUSED = "That's lovely, but I can only read text and button taps."
 ERROR = "Sorry, something went wrong on my side. Nothing you told me is lost; please try again."
 STALE_BUTTON = "That button is out of date."
+FLOOD = (
+    "That's a lot of messages at once! I'll answer the first ones; the rest I've let go. "
+    "Send anything important again in a moment."
+)
 
 HELP = (
     "Here's what I can do:\n"
