@@ -467,3 +467,19 @@ async def test_a_step_up_made_before_the_walk_asked_about_stands(
     assert answer.worse and answer.text is not None and "won't step up" in answer.text
     assert (await user_row(sessions)).level == 2
     assert [c[2] for c in await changes(sessions)] == ["step_up:easy_twice"]
+
+
+async def test_a_replayed_repeat_adds_no_row_until_a_walk_comes_between(
+    sessions: SessionFactory, people: None
+) -> None:
+    """Replaying the lv:repeat tap used to add a row every time (issue 11, point 10)."""
+    for _ in range(5):
+        async with alice_in(sessions) as (session, alice):
+            assert await service.choose(
+                session, user=alice, choice="repeat", expected_level=1, now=day(1)
+            )
+    assert await changes(sessions) == [(1, 1, "chose_repeat", None)]
+    await rated_walk(sessions, day(2))
+    async with alice_in(sessions) as (session, alice):
+        await service.choose(session, user=alice, choice="repeat", expected_level=1, now=day(3))
+    assert len(await changes(sessions)) == 2  # after a walk, repeating starts the count again

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from tests.people import add_onboarded_person
 from walkbot.services import sixmin as service
@@ -201,3 +202,26 @@ async def test_not_today_cancels_only_an_unstarted_test(
     async with transaction(sessions) as session:
         running = await session.get(SixMinuteTest, running_id)
         assert running is not None and not await service.cancel(session, test=running)
+
+
+async def test_asking_for_the_same_card_again_is_that_card_not_a_new_row(
+    sessions: SessionFactory, people: None
+) -> None:
+    """Replaying the 6m:new tap used to add a row every time (issue 11, point 10)."""
+    async with transaction(sessions) as session:
+        ids = {
+            (
+                await service.create(
+                    session, user=await _user(session), direction="forward", now=T0
+                )
+            ).id  # type: ignore[union-attr]
+            for _ in range(5)
+        }
+    assert len(ids) == 1
+    async with transaction(sessions) as session:
+        other = await service.create(
+            session, user=await _user(session), direction="backward", now=T0
+        )
+        assert other is not None and other.id not in ids  # another direction: a new card
+        rows = (await session.exec(select(SixMinuteTest))).all()
+    assert sorted(r.status for r in rows) == ["cancelled", "setup"]

@@ -65,6 +65,13 @@ async def _latest_change(session: AsyncSession, *, user_id: int) -> LevelChange 
     return (await session.exec(statement)).first()
 
 
+async def _walked_since(session: AsyncSession, *, user_id: int, since: datetime) -> bool:
+    statement = select(func.count()).where(
+        Walk.user_id == user_id, Walk.status == "ended", col(Walk.started_at) >= since
+    )
+    return bool((await session.exec(statement)).one())
+
+
 async def _last_step_up_at(session: AsyncSession, *, user_id: int) -> datetime | None:
     """When the programme last moved up, or started lower after a screening yes: the weekly
     cap for flagged screening counts from there."""
@@ -304,7 +311,15 @@ async def choose(
     if user.level != expected_level:
         return None
     if choice == "repeat":
-        await _record(session, user=user, to_level=user.level, reason="chose_repeat", now=now)
+        latest = await _latest_change(session, user_id=user.telegram_id)
+        replayed = (
+            latest is not None
+            and latest.reason == "chose_repeat"
+            and latest.to_level == user.level
+            and not await _walked_since(session, user_id=user.telegram_id, since=latest.changed_at)
+        )
+        if not replayed:  # a replay would only restart a count that has not begun
+            await _record(session, user=user, to_level=user.level, reason="chose_repeat", now=now)
         return user.level
     if choice == "back" and user.level > domain.FIRST_LEVEL:
         await _record(session, user=user, to_level=user.level - 1, reason="chose_back", now=now)

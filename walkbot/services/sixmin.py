@@ -54,13 +54,19 @@ async def create(
     """A new test behind the setup card. None while another test is running.
 
     An unstarted card is cancelled; a test still being recorded is closed with what it has.
+    The same card asked for again before anything was answered on it (a replayed or doubled
+    tap) is that card, not a new row: replays never grow the table.
     """
     statement = select(SixMinuteTest).where(
         SixMinuteTest.user_id == user.telegram_id, col(SixMinuteTest.status).in_(OPEN_STATUSES)
     )
+    wanted = domain.direction_of(direction)
     for old in (await session.exec(statement)).all():
         if old.status == "running":
             return None
+        untouched = old.step == "effort_before" and old.effort_before is None
+        if old.status == "setup" and old.direction == wanted and untouched:
+            return old
         if old.status == "setup":
             old.status, old.step = "cancelled", None
         else:
@@ -68,7 +74,7 @@ async def create(
         session.add(old)
     test = SixMinuteTest(
         user_id=user.telegram_id,
-        direction=domain.direction_of(direction),
+        direction=wanted,
         status="setup",
         step="effort_before",
         created_at=now,
