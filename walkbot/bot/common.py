@@ -34,7 +34,16 @@ async def drop_duplicates(update: Update, context: Context) -> None:
         ledger = context.application.bot_data[LEDGER_KEY] = UpdateLedger(
             rt.transaction, rt.clock.now
         )
-    if not await ledger.first_time(update.update_id):
+    try:
+        first = await ledger.first_time(update.update_id)
+    except Exception:
+        # Without the record we cannot tell a redelivery from a first delivery, and the store
+        # the handler needs is failing too: apologise once and go no further. (Left to PTB,
+        # the error handler apologised and then the handler ran and apologised again.)
+        log.exception("could not record update %s; not handling it", update.update_id)
+        await _apologise(update)
+        raise ApplicationHandlerStop from None
+    if not first:
         log.info("dropping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
 
@@ -100,13 +109,23 @@ async def on_error(update: object, context: Context) -> None:
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if isinstance(update, Update):
+        await _apologise(update)
+
+
+async def _apologise(update: Update) -> None:
+    """The short apology: the message first (a tap's answer may be refused as too old, and
+    must not cost the person the apology), then the tap's spinner; each failure only logged."""
+    if update.effective_chat is not None:
         try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(texts.ERROR[:190])
             await update.effective_chat.send_message(texts.ERROR)
         except Exception:  # the apology itself failed; the log above holds the cause
             log.warning("could not send the apology", exc_info=True)
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(texts.ERROR[:190])
+        except Exception:
+            log.info("could not answer the tap with the apology", exc_info=True)
 
 
 async def _blocked(update: Update, context: Context) -> None:
