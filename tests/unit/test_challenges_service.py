@@ -728,6 +728,7 @@ async def test_export_has_memberships_and_deleteme_takes_them_and_the_creator_id
             "challenge_id": board.challenge_id,
             "group_title": "Walking club",
             "joined_at": LAUNCH.isoformat(),
+            "created_at": LAUNCH.isoformat(),
         }
     ]
     async with transaction(sessions) as session:
