@@ -133,7 +133,7 @@ def _csv_rows(file: ExportFile) -> list[dict[str, str]]:
 async def test_the_files_are_the_json_and_csvs_a_spreadsheet_opens_safely(
     sessions: SessionFactory,
 ) -> None:
-    await _seed(sessions, ALICE, note="=HYPERLINK(\"http://x\") café 🚶")
+    await _seed(sessions, ALICE, note='=HYPERLINK("http://x") café 🚶')
     async with transaction(sessions) as session:
         files = await export_files(session, telegram_id=ALICE, now=T0)
     assert files is not None
@@ -143,10 +143,10 @@ async def test_the_files_are_the_json_and_csvs_a_spreadsheet_opens_safely(
         "walkbot-six-minute-tests.csv",
     ]
     document = json.loads(files[0].content)
-    assert document["walks"][0]["note"] == "=HYPERLINK(\"http://x\") café 🚶"  # as written
+    assert document["walks"][0]["note"] == '=HYPERLINK("http://x") café 🚶'  # as written
 
     [walk] = _csv_rows(files[1])
-    assert walk["note"] == "'=HYPERLINK(\"http://x\") café 🚶"  # text, not a formula
+    assert walk["note"] == '\'=HYPERLINK("http://x") café 🚶'  # text, not a formula
     assert walk["started_at"] == T0.isoformat() and walk["ended_at"] == "2026-03-02T08:02:00+00:00"
     assert walk["effort"] == ""  # not rated: an empty cell, not "None"
     assert json.loads(walk["plan"])["backward_s"] == 10
