@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Engine, Table, create_engine, select
+from sqlmodel import select as sql_select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from tests.fakes import RecordingNotifier
 from tests.personal import (
     ALSO_A_PERSON,
     NOT_A_PERSON,
@@ -25,10 +28,16 @@ from tests.personal import (
     rows_naming,
     seed_everywhere,
 )
+from walkbot.clock import SystemClock
 from walkbot.domain.profile import DAY_NAMES, DAY_NAMES_LONG, days_to_mask
-from walkbot.services.dispatch import IN_FLIGHT
+from walkbot.ports import Outcome
+from walkbot.runtime import Runtime
+from walkbot.sandbox import TEST_TOKEN
+from walkbot.scheduling.dispatch import dispatch_once
+from walkbot.services.dispatch import IN_FLIGHT, Claim, Outgoing, Source
 from walkbot.services.privacy import LEFT_OUT, ExportFile, _cell, export_files, export_user
 from walkbot.services.users import Person, create_user, delete_user
+from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, sync_url, transaction
 from walkbot.store.models import (
     Challenge,
@@ -305,3 +314,55 @@ async def test_a_challenge_they_created_is_exported_and_loses_their_id(
             )
         ).scalar_one()
     assert creator is None  # the group's challenge carries on, without saying who set it up
+
+
+# --- claimed, then erased: not sent ---------------------------------------------------------
+
+
+class Greetings(Source[int]):
+    """One message each to BOB and then ALICE, in the same chat (so in that order); sending
+    Bob's erases Alice, as her /deleteme would between the claim and her message."""
+
+    name = "toy-greeting"
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions, self.due = sessions, [BOB, ALICE]
+        self.delivered: list[int] = []
+
+    async def claim(self, session: AsyncSession, *, now: datetime, limit: int) -> Claim[int]:
+        claimed: Claim[int] = Claim()
+        for person in self.due:
+            claimed.send.append(self.outgoing(-1, now, person, user_id=person))
+        self.due = []
+        return claimed
+
+    async def deliver(self, item: Outgoing[int]) -> Outcome:
+        self.delivered.append(item.payload)
+        if item.payload == BOB:
+            async with transaction(self.sessions) as session:
+                await delete_user(session, telegram_id=ALICE)
+        return Outcome("sent")
+
+    async def blocked(self, session: AsyncSession, *, item: Outgoing[int], now: datetime) -> None:
+        raise AssertionError("nobody refused")
+
+
+async def test_a_message_claimed_for_someone_then_erased_is_not_sent(
+    sessions: SessionFactory,
+) -> None:
+    async with transaction(sessions) as session:
+        for person in (ALICE, BOB):
+            await create_user(session, person=Person(person, "Someone"), now=T0)
+    greetings = Greetings(sessions)
+    runtime = Runtime(
+        settings=Settings(telegram_bot_token=TEST_TOKEN, _env_file=None),
+        sessions=sessions,
+        clock=SystemClock(),
+        notifier=RecordingNotifier(),
+        sources=(greetings,),
+    )
+    stats = await dispatch_once(runtime, rate=1000)
+    assert greetings.delivered == [BOB]  # her in-flight record went with her: not sent
+    assert stats.sent["toy-greeting"] == 1
+    async with transaction(sessions) as session:
+        assert (await session.exec(sql_select(FailedDelivery))).all() == []
