@@ -41,7 +41,9 @@ from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, sync_url, transaction
 from walkbot.store.models import (
     Challenge,
+    ChallengeMember,
     FailedDelivery,
+    GroupChat,
     LevelChange,
     RestPeriod,
     SixMinuteTest,
@@ -289,7 +291,7 @@ async def test_every_column_about_a_person_is_exported_and_erased(
         ), f"/export of {name}"
 
     async with transaction(sessions) as session:
-        assert await delete_user(session, telegram_id=ALICE)
+        assert await delete_user(session, telegram_id=ALICE, now=T0)
     with engine.connect() as connection:
         left = rows_naming(connection, ALICE)
         assert left == {}, f"/deleteme leaves Alice in {left}"
@@ -306,7 +308,7 @@ async def test_a_challenge_they_created_is_exported_and_loses_their_id(
     created = json.loads(raw)["challenges_created"]
     assert [c["challenge_id"] for c in created] == [alice["challenges"]]
     async with transaction(sessions) as session:
-        await delete_user(session, telegram_id=ALICE)
+        await delete_user(session, telegram_id=ALICE, now=T0)
     with engine.connect() as connection:
         creator = connection.execute(
             select(Challenge.__table__.c.created_by).where(  # type: ignore[attr-defined]
@@ -340,7 +342,7 @@ class Greetings(Source[int]):
         self.delivered.append(item.payload)
         if item.payload == BOB:
             async with transaction(self.sessions) as session:
-                await delete_user(session, telegram_id=ALICE)
+                await delete_user(session, telegram_id=ALICE, now=T0)
         return Outcome("sent")
 
     async def blocked(self, session: AsyncSession, *, item: Outgoing[int], now: datetime) -> None:
@@ -366,3 +368,41 @@ async def test_a_message_claimed_for_someone_then_erased_is_not_sent(
     assert stats.sent["toy-greeting"] == 1
     async with transaction(sessions) as session:
         assert (await session.exec(sql_select(FailedDelivery))).all() == []
+
+
+async def test_deleteme_owes_their_running_challenges_a_board_edit(
+    sessions: SessionFactory,
+) -> None:
+    """The group's live board shows them until it is next edited: an edit is owed at once."""
+    later = T0 + timedelta(hours=1)
+    async with transaction(sessions) as session:
+        for person in (ALICE, BOB):
+            await create_user(session, person=Person(person, "Someone"), now=T0)
+        session.add(GroupChat(id=-100_1, title="Walking club", created_at=T0, updated_at=T0))
+        challenge = Challenge(
+            chat_id=-100_1,
+            code="c1",
+            status="running",
+            starts_at=T0,
+            ends_at=T0 + timedelta(days=7),
+            zone="Europe/London",
+            created_by=BOB,
+            created_at=T0,
+        )
+        session.add(challenge)
+        await session.flush()
+        assert challenge.id is not None
+        challenge_id = challenge.id
+        for person in (ALICE, BOB):
+            session.add(
+                ChallengeMember(
+                    challenge_id=challenge_id, user_id=person, joined_at=T0, created_at=T0
+                )
+            )
+    async with transaction(sessions) as session:
+        assert await delete_user(session, telegram_id=ALICE, now=later)
+    async with transaction(sessions) as session:
+        row = await session.get(Challenge, challenge_id)
+        members = (await session.exec(sql_select(ChallengeMember.user_id))).all()
+    assert row is not None and row.board_edit_at == later
+    assert list(members) == [BOB]

@@ -55,7 +55,7 @@ async def confirm_delete(update: Update, context: Context, tap: Tap) -> None:
         await edit_text(message, texts.DELETE_KEPT)
         return
     async with context.runtime.transaction() as session:
-        erased = await delete_user(session, telegram_id=tap.id)
+        erased = await delete_user(session, telegram_id=tap.id, now=context.runtime.clock.now())
     if erased is not None and context.job_queue is not None:
         forget_jobs(context.job_queue, erased)
     await edit_text(message, texts.DELETED if erased is not None else texts.NOTHING_STORED)

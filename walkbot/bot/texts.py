@@ -121,7 +121,8 @@ DELETE_CONFIRM = (
     "• your walks, with their ratings, notes and knee checks\n"
     "• your six-minute tests and level history\n"
     "• your safety answers, settings and rest breaks\n"
-    "• your place in any group challenge (the group carries on without you)\n"
+    "• your place in any group challenge: boards drop you (ones already posted stay in the "
+    "group's history)\n"
     "• any reminder or summary still on its way\n"
     "A walk or test under way stops at once. It can't be undone. Are you sure?"
 )

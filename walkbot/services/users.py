@@ -9,7 +9,7 @@ from typing import Literal
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from walkbot.services.challenges import forget_creator
+from walkbot.services.challenges import forget_creator, leave
 from walkbot.services.reminders import reschedule
 from walkbot.store.models import FailedDelivery, SixMinuteTest, User, Walk
 
@@ -116,7 +116,7 @@ class Erased:
     test_ids: tuple[int, ...]
 
 
-async def delete_user(session: AsyncSession, *, telegram_id: int) -> Erased | None:
+async def delete_user(session: AsyncSession, *, telegram_id: int, now: datetime) -> Erased | None:
     """Erase everything walkbot holds about a person. None when there was nothing."""
     result = await session.exec(select(User.telegram_id).where(User.telegram_id == telegram_id))
     if result.first() is None:
@@ -127,9 +127,11 @@ async def delete_user(session: AsyncSession, *, telegram_id: int) -> Erased | No
         walk_ids=tuple(i for i in walks.all() if i is not None),
         test_ids=tuple(i for i in tests.all() if i is not None),
     )
-    # Challenges they created carry on without their id; their memberships go with the row
-    # (ON DELETE CASCADE), taking them off every board.
+    # Challenges they created carry on without their id. They leave running ones as /leave
+    # does, so each group's live board is edited without them soon, not at its next post;
+    # their other memberships go with the row (ON DELETE CASCADE).
     await forget_creator(session, user_id=telegram_id)
+    await leave(session, user_id=telegram_id, chat_id=None, now=now)
     # A message a dispatcher claimed for them and has not confirmed (an in-flight record) is
     # theirs and goes with the row by the cascade; one recorded only under their private chat
     # (user_id unset) is theirs too, since a private chat's id is the person's id.
