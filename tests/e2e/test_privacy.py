@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, insert
 
-from tests.e2e.rows import row_when
+from tests.e2e.rows import no_jobs_left, row_when
 from tests.e2e.test_sixmin import set_up
 from tests.e2e.test_walks import start_walk, walk_row
 from tests.people import onboarded_chat
@@ -144,7 +144,8 @@ async def test_deleteme_under_way_leaves_no_row_no_job_and_sends_nothing_more(
         with engine.connect() as connection:
             assert rows_naming(connection, alice.id) == {}
             assert "challenge_members" in rows_naming(connection, bob.id)  # only hers went
-        assert _jobs_about(quick, prefix) == []
+        assert quick.app is not None
+        await no_jobs_left(quick.app.job_queue, prefix)
         # Past the next cues (every 10 s on the walk, every 2 s in the test) and the test's end:
         # nothing more reaches her.
         await asyncio.sleep(12 if what == "walk" else 11)
