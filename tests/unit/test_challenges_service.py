@@ -728,10 +728,11 @@ async def test_export_has_memberships_and_deleteme_takes_them_and_the_creator_id
             "challenge_id": board.challenge_id,
             "group_title": "Walking club",
             "joined_at": LAUNCH.isoformat(),
+            "created_at": LAUNCH.isoformat(),
         }
     ]
     async with transaction(sessions) as session:
-        assert await delete_user(session, telegram_id=ALICE)
+        assert await delete_user(session, telegram_id=ALICE, now=LAUNCH)
     async with transaction(sessions) as session:
         row = await session.get(Challenge, board.challenge_id)
         members = (await session.exec(select(ChallengeMember.user_id))).all()

@@ -157,6 +157,6 @@ async def test_deleting_a_person_deletes_their_walks(
     sessions: SessionFactory, walk_id: int
 ) -> None:
     async with transaction(sessions) as session:
-        assert await delete_user(session, telegram_id=ALICE)
+        assert await delete_user(session, telegram_id=ALICE, now=T0)
     async with transaction(sessions) as session:
         assert await session.get(Walk, walk_id) is None

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import JobQueue
 
 from walkbot.bot import callbacks, texts
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Caller, Tap, for_person, on_button
 from walkbot.bot.replies import edit_text, query_message
 from walkbot.context import WalkbotContext as Context
-from walkbot.services.privacy import export_user
-from walkbot.services.users import delete_user
+from walkbot.scheduling import cues, sixmin
+from walkbot.services.privacy import export_files
+from walkbot.services.users import Erased, delete_user
 
 DELETE_MARKUP = InlineKeyboardMarkup(
     [
@@ -27,13 +31,13 @@ feature = Feature("privacy")
 async def export(update: Update, context: Context, caller: Caller) -> None:
     rt = context.runtime
     async with rt.transaction() as session:
-        data = await export_user(session, telegram_id=caller.id, now=rt.clock.now())
-    if data is None:
+        files = await export_files(session, telegram_id=caller.id, now=rt.clock.now())
+    if files is None:
         await caller.chat.send_message(texts.NOTHING_STORED)
         return
-    await caller.chat.send_document(
-        data, filename="walkbot-data.json", caption=texts.EXPORT_CAPTION
-    )
+    captions = [texts.EXPORT_CAPTION, texts.EXPORT_WALKS_CAPTION, texts.EXPORT_TESTS_CAPTION]
+    for file, caption in zip(files, captions, strict=True):
+        await caller.chat.send_document(file.content, filename=file.filename, caption=caption)
 
 
 @feature.command("deleteme", menu="Delete everything I hold about you")
@@ -51,5 +55,22 @@ async def confirm_delete(update: Update, context: Context, tap: Tap) -> None:
         await edit_text(message, texts.DELETE_KEPT)
         return
     async with context.runtime.transaction() as session:
-        existed = await delete_user(session, telegram_id=tap.id)
-    await edit_text(message, texts.DELETED if existed else texts.NOTHING_STORED)
+        erased = await delete_user(session, telegram_id=tap.id, now=context.runtime.clock.now())
+    if erased is not None and context.job_queue is not None:
+        forget_jobs(context.job_queue, erased)
+    await edit_text(message, texts.DELETED if erased is not None else texts.NOTHING_STORED)
+
+
+def forget_jobs(job_queue: JobQueue[Any], erased: Erased) -> None:
+    """Every timed job about their walks and tests: cues, the rating reminder, a test's
+    phrases. Removed after the commit: a job that runs in between finds no row and sends
+    nothing, and if the erasure had failed, a walk under way would keep its cues. One pass
+    over the queue, however many walks they had."""
+    prefixes = tuple(cues.job_prefix(walk_id) for walk_id in erased.walk_ids) + tuple(
+        sixmin.job_prefix(test_id) for test_id in erased.test_ids
+    )
+    if not prefixes:
+        return
+    for job in job_queue.jobs():
+        if job.name is not None and job.name.startswith(prefixes):
+            job.schedule_removal()

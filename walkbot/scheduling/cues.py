@@ -36,6 +36,11 @@ def reminder_job_name(walk_id: int) -> str:
     return f"walk:{walk_id}:rating-reminder"
 
 
+def job_prefix(walk_id: int) -> str:
+    """Every job about one walk (its cues, its rating reminder) has a name starting so."""
+    return f"walk:{walk_id}:"
+
+
 def schedule_cues(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> int:
     """Date jobs for every cue still to come; replaces any the walk already had."""
     assert walk.id is not None

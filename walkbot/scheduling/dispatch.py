@@ -176,7 +176,7 @@ async def dispatch_once(
         if claimed.send:
             log.info("dispatch: claimed %d to send", len(claimed.send))
         with background():  # cues and replies go first; the fan-out takes what is left
-            results = await _send_all(registry, claimed.send, pacer)
+            results = await _send_all(runtime, registry, claimed.send, pacer)
         for result in results:
             if result.outcome == "sent":
                 stats.sent[result.item.source] += 1
@@ -237,9 +237,11 @@ async def _claim(
 
 
 async def _send_all(
-    sources: Mapping[str, Source[Any]], items: list[Outgoing[Any]], pacer: Pacer
+    runtime: Runtime, sources: Mapping[str, Source[Any]], items: list[Outgoing[Any]], pacer: Pacer
 ) -> list[service.Result]:
-    """One task per chat (its messages in order), CONCURRENCY at a time, paced."""
+    """One task per chat (its messages in order), CONCURRENCY at a time, paced. A message for
+    a person who erased themselves since the claim is dropped unsent, without a result (its
+    in-flight record went with them)."""
     per_chat: dict[int, list[Outgoing[Any]]] = {}
     for item in items:
         per_chat.setdefault(item.chat_id, []).append(item)
@@ -252,12 +254,26 @@ async def _send_all(
                 if done and done[-1].outcome == "blocked":  # nothing more reaches them
                     done.append(service.Result(item, "blocked", "not tried: " + done[-1].detail))
                     continue
+                if not await _still_claimed(runtime, item):
+                    log.info("dispatch: a %s not sent: its person was erased", item.source)
+                    continue
                 await pacer.wait()
                 done.append(await _send_one(sources[item.source], item))
         return done
 
     batches = await asyncio.gather(*(chat(q) for q in per_chat.values()))
     return [result for batch in batches for result in batch]
+
+
+async def _still_claimed(runtime: Runtime, item: Outgoing[Any]) -> bool:
+    if item.user_id is None:  # a group post: no person to have gone
+        return True
+    try:
+        async with runtime.transaction() as session:
+            return await service.still_claimed(session, item=item)
+    except Exception:  # the database is away: a reminder still goes, as it did before the check
+        log.warning("dispatch: could not check a %s is still claimed; sending it", item.source)
+        return True
 
 
 async def _send_one(source: Source[Any], item: Outgoing[Any]) -> service.Result:

@@ -29,6 +29,11 @@ def cue_job_name(test_id: int, index: int) -> str:
     return f"{_cue_prefix(test_id)}{index}"
 
 
+def job_prefix(test_id: int) -> str:
+    """Every job about one test (its phrases) has a name starting so."""
+    return f"sixmin:{test_id}:"
+
+
 def duration_of(app: WalkbotApp) -> int:
     return runtime_of(app).settings.six_minute_test_seconds
 

@@ -182,6 +182,15 @@ async def claim_due(
     return claimed
 
 
+async def still_claimed(session: AsyncSession, *, item: Outgoing[Any]) -> bool:
+    """Whether a message claimed for a person may still be sent: its in-flight record goes
+    with the person (ON DELETE CASCADE), so a /deleteme between the claim and the send
+    leaves nothing to send and nobody to send it to."""
+    if item.user_id is None or item.ledger_id is None:
+        return True
+    return await session.get(FailedDelivery, item.ledger_id) is not None
+
+
 # ---- recording ------------------------------------------------------------------------------
 
 

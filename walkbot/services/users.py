@@ -9,9 +9,9 @@ from typing import Literal
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from walkbot.services.challenges import forget_creator
+from walkbot.services.challenges import forget_creator, leave
 from walkbot.services.reminders import reschedule
-from walkbot.store.models import User
+from walkbot.store.models import FailedDelivery, SixMinuteTest, User, Walk
 
 
 @dataclass(frozen=True)
@@ -106,15 +106,38 @@ async def mark_blocked(session: AsyncSession, *, telegram_id: int, now: datetime
         session.add(user)
 
 
-async def delete_user(session: AsyncSession, *, telegram_id: int) -> bool:
-    """Erase everything walkbot holds about a person. Returns whether there was anything."""
+@dataclass(frozen=True)
+class Erased:
+    """What /deleteme took that has timed jobs in memory: the caller removes every job about
+    these walks and tests (the rows are gone, so the jobs would only find nothing, but a job
+    left naming them is still data about the person)."""
+
+    walk_ids: tuple[int, ...]
+    test_ids: tuple[int, ...]
+
+
+async def delete_user(session: AsyncSession, *, telegram_id: int, now: datetime) -> Erased | None:
+    """Erase everything walkbot holds about a person. None when there was nothing."""
     result = await session.exec(select(User.telegram_id).where(User.telegram_id == telegram_id))
-    existed = result.first() is not None
-    # Challenges they created carry on without their id; their memberships go with the row
-    # (ON DELETE CASCADE), taking them off every board.
+    if result.first() is None:
+        return None
+    walks = await session.exec(select(Walk.id).where(Walk.user_id == telegram_id))
+    tests = await session.exec(select(SixMinuteTest.id).where(SixMinuteTest.user_id == telegram_id))
+    erased = Erased(
+        walk_ids=tuple(i for i in walks.all() if i is not None),
+        test_ids=tuple(i for i in tests.all() if i is not None),
+    )
+    # Challenges they created carry on without their id. They leave running ones as /leave
+    # does, so each group's live board is edited without them soon, not at its next post;
+    # their other memberships go with the row (ON DELETE CASCADE).
     await forget_creator(session, user_id=telegram_id)
+    await leave(session, user_id=telegram_id, chat_id=None, now=now)
+    # A message a dispatcher claimed for them and has not confirmed (an in-flight record) is
+    # theirs and goes with the row by the cascade; one recorded only under their private chat
+    # (user_id unset) is theirs too, since a private chat's id is the person's id.
+    await session.exec(delete(FailedDelivery).where(col(FailedDelivery.chat_id) == telegram_id))
     await session.exec(delete(User).where(col(User.telegram_id) == telegram_id))
-    return existed
+    return erased
 
 
 def zone_of(user: User) -> str:
