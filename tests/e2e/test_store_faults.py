@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.people import onboarded_chat
-from walkbot.bot import dedupe, texts
+from walkbot.bot import texts
 from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.store.db import SessionFactory
@@ -21,17 +21,15 @@ async def test_a_failing_duplicate_check_apologises_once_and_handles_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
-    real = dedupe.record_updates
-
     async def failing(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("INSERT INTO processed_updates ...", {}, Exception("db down"))
 
-    monkeypatch.setattr(dedupe, "record_updates", failing)
+    monkeypatch.setattr("walkbot.bot.dedupe.record_updates", failing)
     ann.send("/history")
     apology = await ann.next_message()
     assert apology.body == texts.ERROR
 
-    monkeypatch.setattr(dedupe, "record_updates", real)
+    monkeypatch.undo()
     ann.send("/help")
     after = await ann.next_message()
     # The next message is the answer to /help: /history was never handled behind the apology
