@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, filters
 from walkbot.bot import challenges, texts
 from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
+from walkbot.bot.replies import answer_tap
 from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
@@ -101,12 +102,14 @@ async def on_error(update: object, context: Context) -> None:
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
     if isinstance(update, Update) and update.effective_chat is not None:
+        # The apology first, the tap's answer after, each on its own: Telegram refuses answers
+        # to taps older than 10-15 s, and that refusal must not cost the person the apology.
         try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(texts.ERROR[:190])
             await update.effective_chat.send_message(texts.ERROR)
         except Exception:  # the apology itself failed; the log above holds the cause
             log.warning("could not send the apology", exc_info=True)
+        if update.callback_query is not None:
+            await answer_tap(update.callback_query, texts.ERROR[:190])
 
 
 async def _blocked(update: Update, context: Context) -> None:
@@ -138,4 +141,4 @@ async def _moved(update: Update, context: Context, new_chat_id: int) -> None:
 async def stale_button(update: Update, context: Context) -> None:
     """A button from an old message, or data nobody sends: answer it and change nothing."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON)
+        await answer_tap(update.callback_query, texts.STALE_BUTTON)

@@ -52,10 +52,14 @@ def cancel_cues(job_queue: JobQueue[Any], walk_id: int) -> None:
 
 
 def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> None:
+    """One reminder a while after the last rating answer (or the end): it asks again whichever
+    question is then owed, so a step whose question never arrived (a send that failed after
+    the answer before it was stored) is not stranded. Replaced at every step."""
     assert walk.id is not None
     assert walk.ended_at is not None
     delay = runtime_of(job_queue.application).settings.rating_reminder_minutes
-    when = max(now, walk.ended_at + timedelta(minutes=delay))
+    since = max(walk.ended_at, walk.rated_at) if walk.rated_at is not None else walk.ended_at
+    when = max(now, since + timedelta(minutes=delay))
     replace_once(job_queue, _reminder_job, name=reminder_job_name(walk.id), data=walk.id, when=when)
 
 
@@ -101,10 +105,16 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def _ask_effort(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
+async def _ask_effort(app: WalkbotApp, walk: Walk) -> bool:
     """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
+    return await _ask(app, walk, "effort")
+
+
+async def _ask(app: WalkbotApp, walk: Walk, step: str, *, reminder: bool = False) -> bool:
+    """Ask the rating question owed at `step`; False when they have blocked the bot."""
     assert walk.id is not None
-    sent = await runtime_of(app).notifier.effort_prompt(walk.user_id, walk.id, reminder=reminder)
+    notifier = runtime_of(app).notifier
+    sent = await notifier.rating_prompt(walk.user_id, walk.id, step=step, reminder=reminder)
     if sent.blocked:
         await _blocked_after_walk(app, walk.id)
         return False
@@ -146,11 +156,12 @@ async def _reminder_job(context: WalkbotContext) -> None:
     rt = runtime_of(app)
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
-        if walk is None or walk.rating_step != "effort" or walk.rating_reminded:
+        if walk is None or walk.rating_step is None or walk.rating_reminded:
             return
         walk.rating_reminded = True
         session.add(walk)
-    await _ask_effort(app, walk, reminder=True)
+        step = walk.rating_step
+    await _ask(app, walk, step, reminder=True)
 
 
 async def restore(app: WalkbotApp) -> None:
