@@ -26,6 +26,7 @@ from walkbot.bot.replies import (
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
+from walkbot.scheduling import cues
 from walkbot.scheduling import sixmin as jobs
 from walkbot.services import sixmin as service
 from walkbot.services import sixmin_taps as taps
@@ -49,6 +50,13 @@ async def sixmin_command(update: Update, context: Context, caller: Member) -> No
         walk = await walk_service.open_walk(session, user_id=caller.id)
         test = await service.open_test(session, user_id=caller.id)
         latest = await service.latest_results(session, user_id=caller.id)
+    now = context.runtime.clock.now()
+    if walk is not None and walk.id is not None and walk_service.is_over(walk, now):
+        # A walk whose time is up but whose finish never went: wrap it up as its last cue
+        # would have (its words and rating question), then it no longer stands in the way.
+        await cues.fire_due_cue(context.application, walk.id)
+        async with caller.transaction() as (session, user):
+            walk = await walk_service.open_walk(session, user_id=caller.id)
     if (busy := _busy_reply(walk, test, user.units)) is not None:
         text, markup = busy
         await caller.chat.send_message(text, reply_markup=markup)

@@ -53,6 +53,13 @@ async def walk_command(update: Update, context: Context, caller: Member) -> None
         return
     async with caller.transaction() as (session, _):
         card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
+    if card.kind == "over":
+        # A walk whose time is up but whose finish never went (or is going now): its finish
+        # words and rating question first, as the last cue would have sent them, then the
+        # new walk asked for. The compare-and-set keeps a finish job running now from doubling.
+        await cues.fire_due_cue(context.application, card.id)
+        async with caller.transaction() as (session, _):
+            card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
     text, markup = _walk_reply(card)
     await caller.chat.send_message(text, reply_markup=markup)
 
@@ -62,6 +69,8 @@ def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | Non
         return texts.SIXMIN_RUNNING, stop_button(card.id)
     if card.kind in REFUSALS:  # the guard answers these before the service is asked
         return REFUSALS[card.kind], None
+    if card.kind == "over":  # still open after its wrap-up was tried: say so, not "complete"
+        return texts.WALK_WRAPPING_UP, None
     if card.kind == "open":
         status = joined(texts.ALREADY_WALKING, card.status)
         return status, walk_views.controls(card.id, paused=card.paused)

@@ -77,9 +77,16 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             return
         timeline = service.timeline_of(walk)
         dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
-        await service.mark_cues_sent(session, walk=walk, last_index=dispatch.last_sent_index)
+        # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
+        # process that got there first leaves nothing to send.
+        if not await service.claim_cues(session, walk=walk, last_index=dispatch.last_sent_index):
+            return
         if dispatch.action == "complete":
-            await service.end(session, walk=walk, now=timeline.ends_at or now, reason="finished")
+            ended = await service.end(
+                session, walk=walk, now=timeline.ends_at or now, reason="finished"
+            )
+            if ended is None:
+                return
     if dispatch.text is None:
         return
     if dispatch.action == "complete":
