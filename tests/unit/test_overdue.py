@@ -14,7 +14,8 @@ from tests.fakes import RecordingNotifier
 from tests.people import add_onboarded_person
 from walkbot.app import build_application
 from walkbot.context import WalkbotApp, runtime_of
-from walkbot.domain.walks import parse_custom_plan
+from walkbot.domain.walk_copy import PAUSED_TOO_LONG
+from walkbot.domain.walks import Pause, parse_custom_plan
 from walkbot.sandbox import TEST_TOKEN
 from walkbot.scheduling import overdue
 from walkbot.settings import Settings
@@ -56,9 +57,17 @@ def notifier(app: WalkbotApp) -> RecordingNotifier:
 
 
 async def walk_started(
-    sessions: SessionFactory, user_id: int, *, plan: str, ago: timedelta, last_cue: int = -1
+    sessions: SessionFactory,
+    user_id: int,
+    *,
+    plan: str,
+    ago: timedelta,
+    last_cue: int = -1,
+    paused_for: timedelta | None = None,
 ) -> int:
-    """An active walk of `plan`, started `ago` before NOW, its cues up to `last_cue` sent."""
+    """An active walk of `plan`, started `ago` before NOW, its cues up to `last_cue` sent;
+    paused (still) for `paused_for` if given."""
+    pauses = [] if paused_for is None else [Pause(NOW - paused_for).to_dict()]
     async with transaction(sessions) as session:
         await add_onboarded_person(session, user_id, "Walker", now=NOW - timedelta(days=1))
         walk = Walk(
@@ -68,6 +77,7 @@ async def walk_started(
             created_at=NOW - ago,
             started_at=NOW - ago,
             last_cue_index=last_cue,
+            pauses=pauses,
         )
         session.add(walk)
         await session.flush()
@@ -131,3 +141,30 @@ async def test_a_six_minute_test_past_its_end_says_stop_and_asks_for_the_distanc
     async with transaction(sessions) as session:
         row = await session.get(SixMinuteTest, test_id)
     assert row is not None and (row.status, row.step) == ("recording", "distance")
+
+
+async def test_a_walk_paused_for_hours_is_ended_as_timed_out_once(
+    app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
+) -> None:
+    # Alice paused 3 hours ago, 40 s into a 2 min walk, and never came back; Bob paused 10 min ago.
+    gone = await walk_started(
+        sessions,
+        ALICE,
+        plan="2x30/30",
+        ago=timedelta(hours=3, seconds=40),
+        last_cue=1,
+        paused_for=timedelta(hours=3),
+    )
+    resting = await walk_started(
+        sessions, BOB, plan="2x30/30", ago=timedelta(minutes=11), paused_for=timedelta(minutes=10)
+    )
+
+    assert await overdue.sweep(app) == overdue.Swept(walks=0, tests=0, paused=1)
+    ended = await walk_row(sessions, gone)
+    assert (ended.status, ended.end_reason, ended.rating_step) == ("ended", "timed_out", "effort")
+    assert ended.active_s == 40
+    assert notifier.to(ALICE) == ["walk_ended", "rating_prompt"]
+    assert notifier.calls[0][2]["text"].startswith(PAUSED_TOO_LONG)
+    assert (await walk_row(sessions, resting)).status == "active"
+    assert await overdue.sweep(app) == overdue.Swept(walks=0, tests=0, paused=0)
+    assert notifier.to(ALICE) == ["walk_ended", "rating_prompt"] and notifier.to(BOB) == []

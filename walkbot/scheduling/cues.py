@@ -15,6 +15,7 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
+from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
 from walkbot.services import users
@@ -95,6 +96,18 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
     if sent.blocked:
         await end_for_blocked(app, walk_id)
+
+
+async def time_out(app: WalkbotApp, walk_id: int) -> None:
+    """A walk paused too long (domain PAUSE_TIMEOUT) ends as "timed_out": what was done and the
+    rating question, as any other end (the overdue sweep calls this)."""
+    rt = runtime_of(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        ended = await service.time_out(session, walk_id=walk_id, now=now)
+    if ended is not None:
+        walk, summary = ended
+        await wrap_up(app, walk, f"{copy.PAUSED_TOO_LONG}\n\n{summary.text}", now)
 
 
 async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None:

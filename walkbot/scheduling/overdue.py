@@ -6,9 +6,10 @@ later job exists), or its job lost. The walk then stayed "active" for ever: /wal
 on and complete at once, and /sixmin refused. Every `overdue_sweep_seconds` (and at start-up,
 through cues.restore and sixmin.restore, which fire every overdue cue) this sweep fires the due
 cue of each walk and test more than `overdue_grace_seconds` past its end: the finish words and
-the rating question, or "Stop." and the distance question. The grace leaves the finish job its
-turn; should both run at once, the compare-and-set on the row (services claim_cues, claim_cue)
-lets one of them through, so nothing is sent twice.
+the rating question, or "Stop." and the distance question. A walk paused for longer than the
+domain allows (PAUSE_TIMEOUT) has no end; it is ended as "timed_out", with what was done.
+The grace leaves the finish job its turn; should both run at once, the compare-and-set on the
+row (services claim_cues, claim_cue) lets one of them through, so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ JOB_NAME = "overdue-sweep"
 
 @dataclass(frozen=True)
 class Swept:
-    walks: int
+    walks: int  # past their end
     tests: int
+    paused: int = 0  # walks paused too long, ended as timed out
 
 
 def start(app: WalkbotApp) -> None:
@@ -61,16 +63,22 @@ async def sweep(app: WalkbotApp) -> Swept:
         tests = await sixmin_service.overdue_tests(
             session, now=now, duration_s=duration, grace=grace
         )
-    for walk_id in walks:
+    for walk_id in walks.over:
         try:
             await cues.fire_due_cue(app, walk_id)
         except Exception:  # one walk's fault must not keep the others open: next sweep
             log.warning("could not wrap up overdue walk %s", walk_id, exc_info=True)
+    for walk_id in walks.abandoned:
+        try:
+            await cues.time_out(app, walk_id)
+        except Exception:
+            log.warning("could not end walk %s, paused too long", walk_id, exc_info=True)
     for test_id in tests:
         try:
             await sixmin.fire_due_cue(app, test_id)
         except Exception:
             log.warning("could not wrap up overdue six-minute test %s", test_id, exc_info=True)
-    if walks or tests:
-        log.info("swept %d overdue walks and %d six-minute tests", len(walks), len(tests))
-    return Swept(len(walks), len(tests))
+    swept = Swept(len(walks.over), len(tests), len(walks.abandoned))
+    if swept != Swept(0, 0, 0):
+        log.info("swept %s", swept)
+    return swept

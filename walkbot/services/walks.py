@@ -284,10 +284,37 @@ def is_over(walk: Walk, now: datetime, grace: timedelta = timedelta(0)) -> bool:
     return ends_at is not None and ends_at + grace <= now
 
 
-async def overdue_walks(session: AsyncSession, *, now: datetime, grace: timedelta) -> list[int]:
-    """Active walks past their end by more than `grace`, for the sweep that wraps them up."""
+def is_abandoned(walk: Walk, now: datetime) -> bool:
+    """An active walk paused for longer than the domain allows (domain.PAUSE_TIMEOUT)."""
+    return walk.status == "active" and domain.paused_too_long(pauses_of(walk), now)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    over: list[int]  # past their end by more than the grace: the finish is owed
+    abandoned: list[int]  # paused too long: to end as timed out
+
+
+async def overdue_walks(session: AsyncSession, *, now: datetime, grace: timedelta) -> Overdue:
+    """Active walks the sweep must close: past their end by more than `grace`, or paused too
+    long. Few walks are active at once, so they are judged here, by their timelines."""
     statement = select(Walk).where(Walk.status == "active", col(Walk.started_at).is_not(None))
-    return [w.id for w in (await session.exec(statement)).all() if w.id and is_over(w, now, grace)]
+    walks = [w for w in (await session.exec(statement)).all() if w.id is not None]
+    return Overdue(
+        over=[w.id for w in walks if w.id is not None and is_over(w, now, grace)],
+        abandoned=[w.id for w in walks if w.id is not None and is_abandoned(w, now)],
+    )
+
+
+async def time_out(
+    session: AsyncSession, *, walk_id: int, now: datetime
+) -> tuple[Walk, domain.WalkSummary] | None:
+    """End a walk paused too long as "timed_out"; None when it is not (any more)."""
+    walk = await session.get(Walk, walk_id)
+    if walk is None or not is_abandoned(walk, now):
+        return None
+    summary = await end(session, walk=walk, now=now, reason="timed_out")
+    return None if summary is None else (walk, summary)
 
 
 async def walks_owing_rating(session: AsyncSession) -> list[Walk]:
