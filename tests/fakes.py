@@ -36,8 +36,10 @@ class RecordingNotifier:
     async def walk_ended(self, user_id: int, text: str) -> Outcome:
         return self._record("walk_ended", user_id, text=text)
 
-    async def effort_prompt(self, user_id: int, walk_id: int, *, reminder: bool) -> Outcome:
-        return self._record("effort_prompt", user_id, walk_id=walk_id, reminder=reminder)
+    async def rating_prompt(
+        self, user_id: int, walk_id: int, *, step: str, reminder: bool
+    ) -> Outcome:
+        return self._record("rating_prompt", user_id, walk_id=walk_id, step=step, reminder=reminder)
 
     async def sixmin_cue(self, user_id: int, test_id: int, text: str, *, final: bool) -> Outcome:
         return self._record("sixmin_cue", user_id, test_id=test_id, text=text, final=final)

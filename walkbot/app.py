@@ -23,7 +23,7 @@ from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_r
 from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
 from walkbot.runtime import Runtime
-from walkbot.scheduling import cues, dispatch, sixmin
+from walkbot.scheduling import cues, dispatch, overdue, sixmin
 from walkbot.services import challenge_posts
 from walkbot.services.challenge_posts import ChallengePoster
 from walkbot.services.dispatch import Source
@@ -52,6 +52,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         await cues.restore(app)
         dispatch.start(app)  # one job for every queue source (queue_sources)
         await sixmin.restore(app)
+        overdue.start(app)  # walks and tests whose end passed without their last cue
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
 

@@ -54,8 +54,11 @@ class WalkNotifier(Protocol):
         """What was done, once the walk is over (finished or stopped). It makes a sound."""
         ...
 
-    async def effort_prompt(self, user_id: int, walk_id: int, *, reminder: bool) -> Outcome:
-        """How hard did it feel, 0-10 buttons; `reminder`: the one gentle reminder later."""
+    async def rating_prompt(
+        self, user_id: int, walk_id: int, *, step: str, reminder: bool
+    ) -> Outcome:
+        """The rating question owed at `step` (effort: how hard did it feel, 0-10 buttons;
+        pain; note); `reminder`: the one gentle reminder later."""
         ...
 
 

@@ -50,6 +50,11 @@ class Settings(DatabaseSettings):
     board_edit_gap_seconds: float = Field(default=30.0, ge=0, le=3600)
     # A gentle reminder when a finished walk is not rated within this time.
     rating_reminder_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    # How often walks and six-minute tests past their end are looked for, and how long past
+    # it they must be, to be wrapped up as their last cue would have (its send failed, or the
+    # database was down over it). Small in tests.
+    overdue_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+    overdue_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
     # Length of the guided six-minute walk test; tests set 6 so each "minute" is 1 s.
     six_minute_test_seconds: int = Field(default=360, ge=6, le=360)
     # Set only by tests and the console: the local fake Bot API has no rate limits to respect.

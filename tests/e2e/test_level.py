@@ -131,7 +131,8 @@ async def test_level_choices_and_stale_buttons(
     assert "once a week" not in first.body
     alice.tap("Repeat this level", message=first)
     await alice.wait_for_text("two fresh walks")
-    assert first.buttons == [] or not first.button_labels()
+    # The tapped question loses its buttons just after the reply (the tick is cosmetic).
+    await api.until(lambda: not first.button_labels(), timeout=5)
     alice.send("/level")
     second = await alice.wait_for_text("Your level")
     alice.tap("Step back", message=second)

@@ -70,7 +70,7 @@ async def test_what_was_done_then_the_effort_question_and_one_reminder(
     await cues.wrap_up(app, walk, "Done: 6 rounds", NOW)
     assert [(method, details) for method, _, details in notifier.calls] == [
         ("walk_ended", {"text": "Done: 6 rounds"}),
-        ("effort_prompt", {"walk_id": walk.id, "reminder": False}),
+        ("rating_prompt", {"walk_id": walk.id, "step": "effort", "reminder": False}),
     ]
     assert reminder_jobs(app, walk) == 1
 

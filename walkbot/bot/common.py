@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop, filters
 from walkbot.bot import challenges, texts
 from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
+from walkbot.bot.replies import answer_tap
 from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
@@ -114,18 +115,16 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def _apologise(update: Update) -> None:
-    """The short apology: the message first (a tap's answer may be refused as too old, and
-    must not cost the person the apology), then the tap's spinner; each failure only logged."""
+    """The short apology: the message first (Telegram refuses answers to taps older than
+    10-15 s, and that refusal must not cost the person the apology), then the tap's spinner;
+    each failure only logged."""
     if update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(texts.ERROR)
         except Exception:  # the apology itself failed; the log above holds the cause
             log.warning("could not send the apology", exc_info=True)
     if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(texts.ERROR[:190])
-        except Exception:
-            log.info("could not answer the tap with the apology", exc_info=True)
+        await answer_tap(update.callback_query, texts.ERROR[:190])
 
 
 async def _blocked(update: Update, context: Context) -> None:
@@ -157,4 +156,4 @@ async def _moved(update: Update, context: Context, new_chat_id: int) -> None:
 async def stale_button(update: Update, context: Context) -> None:
     """A button from an old message, or data nobody sends: answer it and change nothing."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON)
+        await answer_tap(update.callback_query, texts.STALE_BUTTON)

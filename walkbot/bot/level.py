@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from walkbot.bot import callbacks, texts
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Member, Tap, for_set_up_person, on_button
-from walkbot.bot.replies import callback_fields, joined, mark_answered, number_field
+from walkbot.bot.replies import answer_tap, callback_fields, joined, mark_answered, number_field
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import programme as domain
 from walkbot.domain.walks import PAIN_LIMIT
@@ -64,11 +64,12 @@ async def level_choice(update: Update, context: Context, tap: Tap) -> None:
                 session, user=user, choice=choice, expected_level=expected, now=rt.clock.now()
             )
     if level is None:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
-    await mark_answered(query, "Repeat this level" if choice == "repeat" else "Step back")
+    # The reply first; answering and ticking the tap are cosmetic (see bot/replies.py).
     await context.bot.send_message(tap.id, _choice_text(choice, level), disable_notification=True)
+    await answer_tap(query)
+    await mark_answered(query, "Repeat this level" if choice == "repeat" else "Step back")
 
 
 def _choice_text(choice: str, level: int) -> str:
@@ -97,8 +98,8 @@ async def knee_answer(update: Update, context: Context, tap: Tap) -> None:
                 session, user=user, walk_id=walk_id, score=score, now=rt.clock.now()
             )
     if answer is None or not answer.accepted or answer.text is None:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
-    await mark_answered(query, f"{score}/10")
     await context.bot.send_message(tap.id, answer.text, disable_notification=True)
+    await answer_tap(query)
+    await mark_answered(query, f"{score}/10")

@@ -53,8 +53,10 @@ class BotNotifier:
     async def walk_ended(self, user_id: int, text: str) -> Outcome:
         return await self._send(user_id, text, None, silent=False)
 
-    async def effort_prompt(self, user_id: int, walk_id: int, *, reminder: bool) -> Outcome:
-        text, markup = walk_views.effort_prompt(walk_id, reminder=reminder)
+    async def rating_prompt(
+        self, user_id: int, walk_id: int, *, step: str, reminder: bool
+    ) -> Outcome:
+        text, markup = walk_views.rating_prompt(walk_id, step, reminder=reminder)
         return await self._send(user_id, text, markup, silent=True)
 
     # ---- a six-minute test (SixMinuteNotifier) ----

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from walkbot.bot import callbacks, texts, walks
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import REFUSALS, Member, Tap, for_set_up_person, on_button
-from walkbot.bot.replies import callback_fields, mark_answered
+from walkbot.bot.replies import answer_tap, callback_fields, mark_answered
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import nudges as domain
 from walkbot.services import pauses as service
@@ -65,22 +65,24 @@ async def tap(update: Update, context: Context, tap: Tap) -> None:
     query = tap.query
     action, stamp = callback_fields(tap.data, 2)
     day = _parse_day(stamp)
+    # Each reply before the tap's answer and tick, which are cosmetic (see bot/replies.py).
     if action == "start":
-        await query.answer()
-        await mark_answered(query, START_NOW)
         await walks.walk_command(update, context)  # the same card and flow as /walk
+        await answer_tap(query)
+        await mark_answered(query, START_NOW)
         return
     if day is None or action not in {"snooze", "skip"}:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
     rt = context.runtime
     answer = service.snooze if action == "snooze" else service.not_today
     async with rt.transaction() as session:
         result = await answer(session, telegram_id=tap.id, now=rt.clock.now(), day=day)
-    await query.answer(None if result.done else _nudge_reply(result))
+    if result.done:
+        await context.bot.send_message(tap.id, _nudge_reply(result), disable_notification=True)
+    await answer_tap(query, None if result.done else _nudge_reply(result))
     if result.done:
         await mark_answered(query, SNOOZE if action == "snooze" else NOT_TODAY)
-        await context.bot.send_message(tap.id, _nudge_reply(result), disable_notification=True)
 
 
 def _nudge_reply(result: service.NudgeResult) -> str:

@@ -12,7 +12,6 @@ from walkbot.bot.questions import onboarding_summary, render, settings_view
 from walkbot.bot.replies import (
     answer_tap,
     callback_fields,
-    edit_text,
     joined,
     mark_answered,
     query_message,
@@ -97,7 +96,8 @@ async def consent(update: Update, context: Context, tap: Tap) -> None:
         await answer_tap(query, texts.STALE_BUTTON)
         return
     if answer == "no":
-        await edit_text(query_message(query), texts.CONSENT_DECLINED)
+        chat_id = query.message.chat.id
+        await show_next(context.bot, chat_id, query_message(query), texts.CONSENT_DECLINED)
         await answer_tap(query)
         return
     if code and not await challenge_links.may_use_link(context, code, person.telegram_id):
@@ -202,7 +202,7 @@ async def _follow_up(
     asks again in a new message, nearest the person."""
     if outcome.redraw and query is not None and outcome.ask is not None:
         text, markup = render(outcome.ask, user, editing=user.editing is not None)
-        await edit_text(query_message(query), text, markup)
+        await show_next(context.bot, chat_id, query_message(query), text, markup)
         return
     tapped = query if query is not None and outcome.accepted else None
     echo = outcome.chosen if outcome.accepted else None

@@ -4,8 +4,12 @@ A step of a multi-step flow (onboarding, settings, walk ratings) costs one messa
 just answered is edited into the next one (show_next). Telegram counts edits like sends against
 a chat's ~1 message a second, so an edit that echoed the choice plus a new question made a
 person tapping through at human speed wait for the per-chat pacer at every step. Answering the
-tap and stripping old buttons are cosmetic: they come after the essential message, and a
-failure is logged rather than raised (answer_tap, mark_answered).
+tap and stripping old buttons are cosmetic: they come after the essential work (jobs, the next
+question), and a failure is logged rather than raised (answer_tap, mark_answered). Telegram
+refuses answers to taps older than about 10-15 s ("query is too old": every tap queued over a
+restart), and an edit can meet a 502: neither may cost a walk its cues or a rating its next
+question. show_next is the essential reply, so an edit that fails for any reason but a block
+becomes a new message.
 """
 
 from __future__ import annotations
@@ -41,13 +45,17 @@ async def show_next(
     silent: bool = False,
 ) -> None:
     """The next step of a flow as one message: `message` (the question just answered) edited
-    into it, or a new message when there is none or it can no longer be edited (deleted, or
-    too old for Telegram to send us); `silent` sends that without a notification sound."""
+    into it, or a new message when there is none or the edit failed (deleted, too old for
+    Telegram to send us, or a 5xx or timeout: better a second copy, should Telegram have
+    applied an edit it did not confirm, than a question never asked); `silent` sends that
+    without a notification sound. A block (Forbidden) is raised for the error handler."""
     if message is not None:
         try:
             await message.edit_text(text, reply_markup=markup)
             return
-        except BadRequest as error:
+        except Forbidden:
+            raise
+        except TelegramError as error:
             if "not modified" in str(error).lower():  # a repeated tap: it already shows this
                 return
             log.info("could not edit message %s (%s); sending it anew", message.id, error)

@@ -9,7 +9,7 @@ from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Member, Tap, for_known_person, on_button
 from walkbot.bot.onboarding import ask, ask_in_place
 from walkbot.bot.questions import settings_view
-from walkbot.bot.replies import callback_fields, edit_text, query_message
+from walkbot.bot.replies import answer_tap, callback_fields, query_message, show_next
 from walkbot.context import WalkbotContext as Context
 from walkbot.services import onboarding as flow
 
@@ -46,14 +46,15 @@ async def choose(update: Update, context: Context, tap: Tap) -> None:
     async with rt.transaction() as session:
         tapped = await flow.settings_tap(session, telegram_id=tap.id, step=step, now=now)
     if tapped.kind == "stale" or tapped.user is None:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
+    user = tapped.user
     if tapped.kind == "question":  # the menu becomes the question: one message, Back returns
-        await ask_in_place(query, context, tapped.user, step)
-        return
-    text, markup = settings_view(tapped.user, now)
-    if step == "back":
-        await edit_text(query_message(query), text, markup)
+        await ask_in_place(query, context, user, step)
+    elif step == "back":
+        text, markup = settings_view(user, now)
+        await show_next(context.bot, user.telegram_id, query_message(query), text, markup)
     else:
-        await context.bot.send_message(tapped.user.telegram_id, text, reply_markup=markup)
+        text, markup = settings_view(user, now)
+        await context.bot.send_message(user.telegram_id, text, reply_markup=markup)
+    await answer_tap(query)  # after the reply: cosmetic, and refused for taps 10-15 s old

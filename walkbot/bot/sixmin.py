@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
 
 from walkbot.bot import callbacks, texts
 from walkbot.bot import sixmin_views as views
@@ -12,16 +14,19 @@ from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Member, Tap, for_set_up_person, on_button
 from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
+    answer_tap,
     callback_fields,
     edit_text,
     joined,
     mark_answered,
     number_field,
     query_message,
+    show_next,
 )
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain import sixmin as domain
 from walkbot.domain.walks import effort_button
+from walkbot.scheduling import cues
 from walkbot.scheduling import sixmin as jobs
 from walkbot.services import sixmin as service
 from walkbot.services import sixmin_taps as taps
@@ -33,6 +38,8 @@ ON_A_WALK = "You're on a walk right now. Finish it first (/stop ends it), then t
 NOT_TODAY = "No problem. Send /sixmin whenever you'd like to do the test."
 SKIPPED = "Skipped"
 
+log = logging.getLogger(__name__)
+
 feature = Feature("sixmin")
 
 
@@ -43,6 +50,13 @@ async def sixmin_command(update: Update, context: Context, caller: Member) -> No
         walk = await walk_service.open_walk(session, user_id=caller.id)
         test = await service.open_test(session, user_id=caller.id)
         latest = await service.latest_results(session, user_id=caller.id)
+    now = context.runtime.clock.now()
+    if walk is not None and walk.id is not None and walk_service.is_over(walk, now):
+        # A walk whose time is up but whose finish never went: wrap it up as its last cue
+        # would have (its words and rating question), then it no longer stands in the way.
+        await cues.fire_due_cue(context.application, walk.id)
+        async with caller.transaction() as (session, user):
+            walk = await walk_service.open_walk(session, user_id=caller.id)
     if (busy := _busy_reply(walk, test, user.units)) is not None:
         text, markup = busy
         await caller.chat.send_message(text, reply_markup=markup)
@@ -82,10 +96,11 @@ async def button(update: Update, context: Context, tap: Tap) -> None:
     async with rt.transaction() as session:
         tapped = await taps.tap(session, user_id=tap.id, request=request, now=now)
     if tapped.kind == "stale":
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
+    # Jobs and the next message first; the answer is cosmetic and may be refused as too old.
     await _after(query, context, tapped, value, now)
+    await answer_tap(query)
 
 
 _STEPS = {"eb": "effort_before", "ea": "effort_after", "dist": "distance", "sym": "symptoms"}
@@ -110,19 +125,19 @@ _REFUSED = {"walking": ON_A_WALK[:190], "running": texts.SIXMIN_RUNNING}
 
 async def _choose(query: CallbackQuery, context: Context, user_id: int, direction: str) -> None:
     if direction not in domain.DIRECTIONS:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
     rt = context.runtime
     way = domain.direction_of(direction)
     async with rt.transaction() as session:
         begun = await taps.begin(session, user_id=user_id, direction=way, now=rt.clock.now())
     if begun.kind != "created":
-        await query.answer(_REFUSED.get(begun.kind, texts.STALE_BUTTON))
+        await answer_tap(query, _REFUSED.get(begun.kind, texts.STALE_BUTTON))
         return
-    await query.answer()
-    await mark_answered(query, direction.capitalize())
     text, markup = views.setup_card(begun.test_id, way, needs_support=begun.needs_support)
     await context.bot.send_message(user_id, text, reply_markup=markup, disable_notification=True)
+    await answer_tap(query)
+    await mark_answered(query, direction.capitalize())
 
 
 async def _after(
@@ -130,22 +145,37 @@ async def _after(
 ) -> None:
     test, job_queue = tapped.test, context.job_queue
     assert test is not None and test.id is not None and job_queue is not None
+    # Jobs and the next message before any edit of the tapped message: the edit only tidies
+    # (mark_answered logs a failure), and a 502 on it must not leave a test without phrases.
     if tapped.kind == "started":
-        await mark_answered(query, "Started")
         jobs.schedule_cues(job_queue, test, now)
         await context.bot.send_message(
             test.user_id, domain.GO_TEXT, reply_markup=views.stop_button(test.id)
         )
+        await mark_answered(query, "Started")
     elif tapped.kind == "cancelled":
-        await edit_text(query_message(query), NOT_TODAY)
+        await show_next(context.bot, test.user_id, query_message(query), NOT_TODAY)
     elif tapped.kind == "stopped":
         jobs.cancel_cues(job_queue, test.id)
-        await edit_text(query_message(query), _text(query))  # the Stop button goes away
         text, markup = _stopped_early(test.id, tapped.units)
         await context.bot.send_message(test.user_id, text, reply_markup=markup)
+        await _drop_stop_button(query)
     elif tapped.answered is not None:
-        await mark_answered(query, _chosen(value, tapped.answered))
         await _next(context, test, tapped.answered, tapped.units)
+        await mark_answered(query, _chosen(value, tapped.answered))
+
+
+async def _drop_stop_button(query: CallbackQuery) -> None:
+    """The phrase whose Stop was tapped keeps its words and loses the button. Cosmetic."""
+    message = query_message(query)
+    if message is None:
+        return
+    try:
+        await edit_text(message, message.text or "")
+    except Forbidden:
+        raise
+    except TelegramError as error:
+        log.info("could not take the Stop button off message %s: %s", message.id, error)
 
 
 def _stopped_early(test_id: int, units: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -225,8 +255,3 @@ async def take_text(update: Update, context: Context) -> bool:
     got = f"Got it: {answered.chosen}." if answered.chosen is not None else None
     await _next(context, test, answered, units, prefix=got)
     return True
-
-
-def _text(query: CallbackQuery) -> str:
-    message = query_message(query)
-    return message.text or "" if message is not None else ""

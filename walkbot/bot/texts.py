@@ -167,6 +167,9 @@ ALREADY_WALKING = "You're on a walk right now."
 RESUMED = "▶ Off we go again."
 WALK_CANCELLED = "No problem. Send /walk when you're ready."
 NO_WALK = "You're not on a walk right now. /walk starts one."
+WALK_WRAPPING_UP = (
+    "Your last walk's time is up, and I'm still wrapping it up. Please try /walk again in a minute."
+)
 NEED_TO_STOP_REPLY = (
     "Stopped. You did the right thing by listening to your body.\n"
     "Stand still or sit down and rest. If you have chest pain, feel faint or are "

@@ -48,6 +48,17 @@ def effort_prompt(walk_id: int, *, reminder: bool = False) -> Rendered:
     return head + domain.EFFORT_QUESTION, InlineKeyboardMarkup(rows)
 
 
+REMINDER_HEAD = "A gentle reminder, to finish noting your walk:\n\n"
+
+
+def rating_prompt(walk_id: int, step: str, *, reminder: bool = False) -> Rendered:
+    """The rating question owed at `step`; `reminder`: asked again later, once."""
+    if step == "effort":
+        return effort_prompt(walk_id, reminder=reminder)
+    text, markup = pain_prompt(walk_id) if step == "pain" else note_prompt(walk_id)
+    return (REMINDER_HEAD + text if reminder else text), markup
+
+
 def pain_prompt(walk_id: int) -> Rendered:
     rows = scale_rows(str, lambda n: _rating_data(walk_id, "pain", str(n)), per_row=6)
     rows.append([_rating("Skip", walk_id, "pain", "skip")])

@@ -24,7 +24,6 @@ from walkbot.bot.replies import (
     answer_tap,
     answered,
     callback_fields,
-    edit_text,
     joined,
     mark_answered,
     number_field,
@@ -54,6 +53,13 @@ async def walk_command(update: Update, context: Context, caller: Member) -> None
         return
     async with caller.transaction() as (session, _):
         card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
+    if card.kind == "over":
+        # A walk whose time is up but whose finish never went (or is going now): its finish
+        # words and rating question first, as the last cue would have sent them, then the
+        # new walk asked for. The compare-and-set keeps a finish job running now from doubling.
+        await cues.fire_due_cue(context.application, card.id)
+        async with caller.transaction() as (session, _):
+            card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
     text, markup = _walk_reply(card)
     await caller.chat.send_message(text, reply_markup=markup)
 
@@ -63,6 +69,8 @@ def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | Non
         return texts.SIXMIN_RUNNING, stop_button(card.id)
     if card.kind in REFUSALS:  # the guard answers these before the service is asked
         return REFUSALS[card.kind], None
+    if card.kind == "over":  # still open after its wrap-up was tried: say so, not "complete"
+        return texts.WALK_WRAPPING_UP, None
     if card.kind == "open":
         status = joined(texts.ALREADY_WALKING, card.status)
         return status, walk_views.controls(card.id, paused=card.paused)
@@ -84,10 +92,12 @@ async def control(update: Update, context: Context, tap: Tap) -> None:
             session, user_id=tap.id, walk_id=walk_id, action=action, now=now
         )
     if result.walk is None or not result.done:
-        await query.answer(texts.STALE_BUTTON)
+        await answer_tap(query, texts.STALE_BUTTON)
         return
-    await query.answer()
+    # The jobs and messages first: answering the tap is cosmetic, and Telegram refuses it for
+    # taps older than 10-15 s (queued over a restart), which must not cost the walk its cues.
     await _after_control(query, context, result.walk, action, result.summary, now)
+    await answer_tap(query)
 
 
 async def _after_control(
@@ -100,13 +110,13 @@ async def _after_control(
 ) -> None:
     assert context.job_queue is not None and walk.id is not None
     if action == "start":
-        await mark_answered(query, "Started")
         cues.schedule_cues(context.job_queue, walk, now)
         await cues.fire_due_cue(context.application, walk.id)  # the first cue is due now
+        await mark_answered(query, "Started")  # cosmetic: after the cues, failure logged
     elif action in {"pause", "resume"}:
         await _after_pause(context, walk, paused=action == "pause", now=now)
     elif action == "cancel":
-        await edit_text(query_message(query), texts.WALK_CANCELLED)
+        await show_next(context.bot, walk.user_id, query_message(query), texts.WALK_CANCELLED)
     else:
         await _after_stop(context, walk, _stopped_text(action, summary), now)
 
@@ -204,6 +214,9 @@ async def _next_rating(
     ratings, advice and the programme's decision stay readable. A typed note gets its thanks
     below it."""
     assert walk.id is not None  # a stored walk
+    if rated.next_step is not None and context.job_queue is not None:
+        # Before the question goes: should it never arrive, the reminder asks it again.
+        cues.schedule_rating_reminder(context.job_queue, walk, context.runtime.clock.now())
     message = query_message(query) if query is not None else None
     if rated.next_step is None:
         if message is not None and message.text is not None and chosen is not None:

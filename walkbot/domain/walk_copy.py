@@ -195,6 +195,7 @@ FINISH_PREFIX = "🏁 "
 AWAY_AT_FINISH = (
     "Back with you — your session's time ran out while I was offline, so I've ended it."
 )
+PAUSED_TOO_LONG = "Your walk has been paused for a couple of hours, so I've ended it here."
 
 
 # --- before the first cue --------------------------------------------------------------------

@@ -282,6 +282,18 @@ def is_paused(pauses: Sequence[Pause]) -> bool:
     return any(pause.ended_at is None for pause in pauses)
 
 
+# A walk paused this long is over: most likely they went home and forgot it. It has no end
+# while paused, so without this it would stay open for ever, standing in the way of /sixmin and
+# keeping /walk on it. The overdue sweep ends it as "timed_out", with what was done.
+PAUSE_TIMEOUT = timedelta(hours=2)
+
+
+def paused_too_long(pauses: Sequence[Pause], now: datetime) -> bool:
+    """An open pause that began PAUSE_TIMEOUT or more before `now`."""
+    now = require_aware(now)
+    return any(p.ended_at is None and now - p.started_at >= PAUSE_TIMEOUT for p in pauses)
+
+
 def pause_walk(pauses: Sequence[Pause], now: datetime) -> tuple[Pause, ...]:
     """Open a pause at `now`. Pausing twice is a no-op (a double tap must not lose the first)."""
     if is_paused(pauses):

@@ -15,6 +15,7 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
+from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
 from walkbot.services import users
@@ -57,10 +58,14 @@ def cancel_cues(job_queue: JobQueue[Any], walk_id: int) -> None:
 
 
 def schedule_rating_reminder(job_queue: JobQueue[Any], walk: Walk, now: datetime) -> None:
+    """One reminder a while after the last rating answer (or the end): it asks again whichever
+    question is then owed, so a step whose question never arrived (a send that failed after
+    the answer before it was stored) is not stranded. Replaced at every step."""
     assert walk.id is not None
     assert walk.ended_at is not None
     delay = runtime_of(job_queue.application).settings.rating_reminder_minutes
-    when = max(now, walk.ended_at + timedelta(minutes=delay))
+    since = max(walk.ended_at, walk.rated_at) if walk.rated_at is not None else walk.ended_at
+    when = max(now, since + timedelta(minutes=delay))
     replace_once(job_queue, _reminder_job, name=reminder_job_name(walk.id), data=walk.id, when=when)
 
 
@@ -78,9 +83,16 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             return
         timeline = service.timeline_of(walk)
         dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
-        await service.mark_cues_sent(session, walk=walk, last_index=dispatch.last_sent_index)
+        # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
+        # process that got there first leaves nothing to send.
+        if not await service.claim_cues(session, walk=walk, last_index=dispatch.last_sent_index):
+            return
         if dispatch.action == "complete":
-            await service.end(session, walk=walk, now=timeline.ends_at or now, reason="finished")
+            ended = await service.end(
+                session, walk=walk, now=timeline.ends_at or now, reason="finished"
+            )
+            if ended is None:
+                return
     if dispatch.text is None:
         return
     if dispatch.action == "complete":
@@ -89,6 +101,18 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
     if sent.blocked:
         await end_for_blocked(app, walk_id)
+
+
+async def time_out(app: WalkbotApp, walk_id: int) -> None:
+    """A walk paused too long (domain PAUSE_TIMEOUT) ends as "timed_out": what was done and the
+    rating question, as any other end (the overdue sweep calls this)."""
+    rt = runtime_of(app)
+    now = rt.clock.now()
+    async with rt.transaction() as session:
+        ended = await service.time_out(session, walk_id=walk_id, now=now)
+    if ended is not None:
+        walk, summary = ended
+        await wrap_up(app, walk, f"{copy.PAUSED_TOO_LONG}\n\n{summary.text}", now)
 
 
 async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None:
@@ -106,10 +130,16 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
         schedule_rating_reminder(app.job_queue, walk, now)
 
 
-async def _ask_effort(app: WalkbotApp, walk: Walk, *, reminder: bool = False) -> bool:
+async def _ask_effort(app: WalkbotApp, walk: Walk) -> bool:
     """Ask how hard it felt. False when they have blocked the bot: then nothing more is asked."""
+    return await _ask(app, walk, "effort")
+
+
+async def _ask(app: WalkbotApp, walk: Walk, step: str, *, reminder: bool = False) -> bool:
+    """Ask the rating question owed at `step`; False when they have blocked the bot."""
     assert walk.id is not None
-    sent = await runtime_of(app).notifier.effort_prompt(walk.user_id, walk.id, reminder=reminder)
+    notifier = runtime_of(app).notifier
+    sent = await notifier.rating_prompt(walk.user_id, walk.id, step=step, reminder=reminder)
     if sent.blocked:
         await _blocked_after_walk(app, walk.id)
         return False
@@ -151,11 +181,12 @@ async def _reminder_job(context: WalkbotContext) -> None:
     rt = runtime_of(app)
     async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
-        if walk is None or walk.rating_step != "effort" or walk.rating_reminded:
+        if walk is None or walk.rating_step is None or walk.rating_reminded:
             return
         walk.rating_reminded = True
         session.add(walk)
-    await _ask_effort(app, walk, reminder=True)
+        step = walk.rating_step
+    await _ask(app, walk, step, reminder=True)
 
 
 async def restore(app: WalkbotApp) -> None:

@@ -68,9 +68,14 @@ async def fire_due_cue(app: WalkbotApp, test_id: int) -> None:
         dispatch = domain.due(
             test.started_at, now, last_sent_index=test.last_cue_index, duration_s=duration
         )
-        await service.mark_cue_sent(session, test=test, last_index=dispatch.last_sent_index)
-        if dispatch.action == "stop":
-            await service.finish(session, test=test, duration_s=duration)
+        # Compare-and-set in this transaction: a Stop tap, another job or the sweep that got
+        # there first leaves nothing to say.
+        if not await service.claim_cue(session, test=test, last_index=dispatch.last_sent_index):
+            return
+        if dispatch.action == "stop" and not await service.finish(
+            session, test=test, duration_s=duration
+        ):
+            return
         user = await session.get(User, test.user_id)
         units = user.units if user is not None else "km"
     if dispatch.text is None:

@@ -8,9 +8,11 @@ setup (None once answered: ready to start), then distance -> effort_after -> sym
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, TypeGuard
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,6 +112,8 @@ async def stop(session: AsyncSession, *, test: SixMinuteTest, now: datetime) -> 
     """The Stop button during the test: recorded as stopped early, the distance still asked."""
     if test.status != "running":
         return False
+    if not await _claim(session, test, same_cue=False, status="recording"):
+        return False  # "Stop." came first (the finish, the sweep): the distance is asked
     test.status, test.step, test.ended_at, test.stopped_early = "recording", "distance", now, True
     session.add(test)
     return True
@@ -118,6 +122,8 @@ async def stop(session: AsyncSession, *, test: SixMinuteTest, now: datetime) -> 
 async def finish(session: AsyncSession, *, test: SixMinuteTest, duration_s: int) -> bool:
     """The six minutes are up ("Stop." was said): ask for the distance."""
     if test.status != "running" or test.started_at is None:
+        return False
+    if not await _claim(session, test, same_cue=False, status="recording"):
         return False
     test.status, test.step = "recording", "distance"
     test.ended_at = domain.ends_at(test.started_at, duration_s)
@@ -134,10 +140,46 @@ async def cancel_for_blocked(session: AsyncSession, *, test: SixMinuteTest) -> N
         session.add(test)
 
 
-async def mark_cue_sent(session: AsyncSession, *, test: SixMinuteTest, last_index: int) -> None:
-    if last_index > test.last_cue_index:
-        test.last_cue_index = last_index
-        session.add(test)
+async def claim_cue(session: AsyncSession, *, test: SixMinuteTest, last_index: int) -> bool:
+    """Record the phrases up to `last_index` as handled, if nobody has since `test` was read
+    and it is still running (compare-and-set, as for a walk's cues: services/walks.py
+    claim_cues). True means this caller says them; a Stop tap, another job or the overdue
+    sweep that came first leaves nothing to say."""
+    if last_index <= test.last_cue_index:
+        return False
+    return await _claim(session, test, last_cue_index=last_index)
+
+
+async def _claim(
+    session: AsyncSession, test: SixMinuteTest, *, same_cue: bool = True, **values: object
+) -> bool:
+    assert test.id is not None
+    still = [col(SixMinuteTest.id) == test.id, col(SixMinuteTest.status) == "running"]
+    if same_cue:
+        still.append(col(SixMinuteTest.last_cue_index) == test.last_cue_index)
+    result = await session.exec(update(SixMinuteTest).where(*still).values(**values))
+    if result.rowcount != 1:
+        return False
+    for name, value in values.items():  # the row now says so; the object must not undo it
+        set_committed_value(test, name, value)
+    return True
+
+
+async def overdue_tests(
+    session: AsyncSession, *, now: datetime, duration_s: int, grace: timedelta
+) -> list[int]:
+    """Running tests whose six minutes ended more than `grace` ago: their "Stop." failed (or
+    its job was lost), and the sweep says it and asks for the distance."""
+    statement = select(SixMinuteTest).where(
+        SixMinuteTest.status == "running", col(SixMinuteTest.started_at).is_not(None)
+    )
+    return [
+        test.id
+        for test in (await session.exec(statement)).all()
+        if test.id is not None
+        and test.started_at is not None
+        and domain.ends_at(test.started_at, duration_s) + grace <= now
+    ]
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,7 +88,7 @@ async def prepare(
     return walk, True
 
 
-WalkCardKind = Literal["need_start", "finish_setup", "testing", "open", "new"]
+WalkCardKind = Literal["need_start", "finish_setup", "testing", "open", "over", "new"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class WalkCard:
     """What /walk shows, as a result the handler puts into words."""
 
     kind: WalkCardKind
-    id: int = 0  # the walk; for testing, the six-minute test under way
+    id: int = 0  # the walk (over: the one to wrap up); testing: the six-minute test under way
     plan: str = ""  # new: the plan described
     needs_support: bool = False  # new: the safety card for someone who flagged a risk
     status: str = ""  # open: where the walk stands now
@@ -117,6 +118,8 @@ async def request_walk(
         return WalkCard("finish_setup")
     walk, is_new = await prepare(session, user=user, plan=plan, now=now)
     assert walk.id is not None  # flushed by prepare
+    if not is_new and is_over(walk, now):  # its finish is due or failed: wrap it up first
+        return WalkCard("over", id=walk.id)
     if not is_new:
         status = status_of(walk, now).text()
         return WalkCard("open", id=walk.id, status=status, paused=is_paused(walk))
@@ -176,6 +179,11 @@ async def end(
     """Close an active walk, record what was done, and open the rating questions."""
     if walk.status != "active" or walk.started_at is None:
         return None
+    # Compare-and-set: of a Stop tap, the finish cue, the overdue sweep and a second process,
+    # each of which may have read the walk active, only the first to write ends it (and asks
+    # for the rating); the others find it ended and send nothing.
+    if not await _claim(session, walk, status="ended", same_cue=False):
+        return None
     summary = domain.summarize_walk(plan_of(walk), walk.started_at, pauses_of(walk), now)
     walk.status, walk.ended_at, walk.end_reason = "ended", now, reason
     walk.backward_s, walk.forward_s = summary.backward_s, summary.forward_s
@@ -232,16 +240,81 @@ async def _act(session: AsyncSession, walk: Walk, action: str, now: datetime) ->
     return Controlled(walk)
 
 
-async def mark_cues_sent(session: AsyncSession, *, walk: Walk, last_index: int) -> None:
-    if last_index > walk.last_cue_index:
-        walk.last_cue_index = last_index
-        session.add(walk)
+async def claim_cues(session: AsyncSession, *, walk: Walk, last_index: int) -> bool:
+    """Record the cues up to `last_index` as handled, if nobody has since `walk` was read and it
+    is still active: an UPDATE ... WHERE last_cue_index = <as read> AND status = 'active'. True
+    means this caller sends them. A cue job racing a Stop tap, another cue job, the overdue
+    sweep or a second process on the same database gets False and sends nothing, so no cue
+    comes after Stop and none twice."""
+    if last_index <= walk.last_cue_index:
+        return False
+    return await _claim(session, walk, last_cue_index=last_index)
+
+
+async def _claim(
+    session: AsyncSession, walk: Walk, *, same_cue: bool = True, **values: object
+) -> bool:
+    """Set `values` on the walk's row only if it is still active and, with `same_cue`, its
+    cue index is still as read. (Ending it does not ask the latter: a cue sent meanwhile must
+    not make a Stop tap fail.)"""
+    assert walk.id is not None
+    still = [col(Walk.id) == walk.id, col(Walk.status) == "active"]
+    if same_cue:
+        still.append(col(Walk.last_cue_index) == walk.last_cue_index)
+    result = await session.exec(update(Walk).where(*still).values(**values))
+    if result.rowcount != 1:
+        return False
+    for name, value in values.items():  # the row now says so; the object must not undo it
+        set_committed_value(walk, name, value)
+    return True
 
 
 async def active_walks(session: AsyncSession) -> list[Walk]:
     """Every walk under way, for rebuilding cue jobs at start-up."""
     statement = select(Walk).where(Walk.status == "active")
     return list((await session.exec(statement)).all())
+
+
+def is_over(walk: Walk, now: datetime, grace: timedelta = timedelta(0)) -> bool:
+    """An active walk whose timeline ended more than `grace` ago: its finish cue is due (or
+    failed: the database down over the end). A paused walk has no end yet."""
+    if walk.status != "active" or walk.started_at is None:
+        return False
+    ends_at = timeline_of(walk).ends_at
+    return ends_at is not None and ends_at + grace <= now
+
+
+def is_abandoned(walk: Walk, now: datetime) -> bool:
+    """An active walk paused for longer than the domain allows (domain.PAUSE_TIMEOUT)."""
+    return walk.status == "active" and domain.paused_too_long(pauses_of(walk), now)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    over: list[int]  # past their end by more than the grace: the finish is owed
+    abandoned: list[int]  # paused too long: to end as timed out
+
+
+async def overdue_walks(session: AsyncSession, *, now: datetime, grace: timedelta) -> Overdue:
+    """Active walks the sweep must close: past their end by more than `grace`, or paused too
+    long. Few walks are active at once, so they are judged here, by their timelines."""
+    statement = select(Walk).where(Walk.status == "active", col(Walk.started_at).is_not(None))
+    walks = [w for w in (await session.exec(statement)).all() if w.id is not None]
+    return Overdue(
+        over=[w.id for w in walks if w.id is not None and is_over(w, now, grace)],
+        abandoned=[w.id for w in walks if w.id is not None and is_abandoned(w, now)],
+    )
+
+
+async def time_out(
+    session: AsyncSession, *, walk_id: int, now: datetime
+) -> tuple[Walk, domain.WalkSummary] | None:
+    """End a walk paused too long as "timed_out"; None when it is not (any more)."""
+    walk = await session.get(Walk, walk_id)
+    if walk is None or not is_abandoned(walk, now):
+        return None
+    summary = await end(session, walk=walk, now=now, reason="timed_out")
+    return None if summary is None else (walk, summary)
 
 
 async def walks_owing_rating(session: AsyncSession) -> list[Walk]:
