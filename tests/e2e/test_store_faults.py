@@ -21,6 +21,7 @@ async def test_a_failing_duplicate_check_apologises_once_and_handles_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
+
     async def failing(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("INSERT INTO processed_updates ...", {}, Exception("db down"))
 

@@ -182,3 +182,16 @@ async def test_a_rating_question_that_never_arrived_is_asked_again_by_the_remind
         assert (row["knee_pain"], row["rating_step"]) == (2, "note")
     finally:
         await running.stop()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_deleteme_erases_even_when_the_tap_cannot_be_answered(
+    api: FakeBotApi, alice: FakeUser, database_url: str, fault: str
+) -> None:
+    alice.send("/deleteme")
+    confirm = await alice.wait_for_text("can't be undone")
+    inject(api, fault)
+    alice.tap("Yes, delete everything", message=confirm)
+    await fault_hit(api, fault)
+    await alice.wait_for_screen("everything about you is deleted")
+    assert latest_row(database_url, "users", alice.id) == {}

@@ -10,7 +10,7 @@ from telegram.ext import JobQueue
 from walkbot.bot import callbacks, texts
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Caller, Tap, for_person, on_button
-from walkbot.bot.replies import edit_text, query_message
+from walkbot.bot.replies import answer_tap, query_message, show_next
 from walkbot.context import WalkbotContext as Context
 from walkbot.scheduling import cues, sixmin
 from walkbot.services.privacy import export_files
@@ -49,16 +49,20 @@ async def ask_delete(update: Update, context: Context) -> None:
 @feature.button(callbacks.DELETE, "yes", "no")
 @on_button
 async def confirm_delete(update: Update, context: Context, tap: Tap) -> None:
+    # The erasure and its word first; the tap's answer last (Telegram refuses answers to taps
+    # older than 10-15 s, and that must never leave someone's data in place).
     message = query_message(tap.query)
-    await tap.query.answer()
     if tap.data != callbacks.data(callbacks.DELETE, "yes"):
-        await edit_text(message, texts.DELETE_KEPT)
+        await show_next(context.bot, tap.id, message, texts.DELETE_KEPT)
+        await answer_tap(tap.query)
         return
     async with context.runtime.transaction() as session:
         erased = await delete_user(session, telegram_id=tap.id, now=context.runtime.clock.now())
     if erased is not None and context.job_queue is not None:
         forget_jobs(context.job_queue, erased)
-    await edit_text(message, texts.DELETED if erased is not None else texts.NOTHING_STORED)
+    done = texts.DELETED if erased is not None else texts.NOTHING_STORED
+    await show_next(context.bot, tap.id, message, done)
+    await answer_tap(tap.query)
 
 
 def forget_jobs(job_queue: JobQueue[Any], erased: Erased) -> None:
