@@ -54,12 +54,17 @@ class Running:
         app = build_application(settings, clock=self.clock)
         web = None
         if self.web_port is not None:
-            web = WebServer(
-                build_web_app(app, settings),
-                host=self.host,
-                port=self.web_port,
-                log_level=settings.log_level,
-            )
+            try:
+                web = WebServer(
+                    build_web_app(app, settings),
+                    host=self.host,
+                    port=self.web_port,
+                    log_level=settings.log_level,
+                )
+            except BaseException:  # the port is taken: close the database engine again
+                if app.post_shutdown is not None:
+                    await app.post_shutdown(app)
+                raise
         try:
             await app.initialize()
             if app.post_init is not None:

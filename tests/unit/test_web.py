@@ -4,20 +4,31 @@ state."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from telegram import Update
 
 from walkbot.app import build_application
 from walkbot.context import WalkbotApp, runtime_of
 from walkbot.sandbox import TEST_TOKEN
 from walkbot.settings import Settings
-from walkbot.web import MAX_BODY_BYTES, SECRET_HEADER, build_web_app, secret_matches
+from walkbot.web import (
+    MAX_BODY_BYTES,
+    SECRET_HEADER,
+    PortUnavailable,
+    WebServer,
+    build_web_app,
+    database_reachable,
+    secret_matches,
+)
 
 SECRET = "a-long-webhook-secret-1234"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -210,3 +221,32 @@ async def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -
             assert report["mode"] == "polling"
             # Polling: there is no webhook to post to.
             assert (await http.post("/telegram", content=b"{}")).status_code == 404
+
+
+class Hanging:
+    """A session factory whose database never answers (a dead host dropping packets)."""
+
+    def __call__(self) -> Hanging:
+        return self
+
+    async def __aenter__(self) -> Hanging:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+@pytest.mark.looptime
+async def test_a_database_that_hangs_is_unreachable_after_the_timeout() -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert not await database_reachable(Hanging(), timeout=3.0)  # type: ignore[arg-type]
+    assert loop.time() - started == pytest.approx(3.0)
+
+
+def test_a_taken_port_is_refused_at_once() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(PortUnavailable, match=f"port {port}"):
+            WebServer(Starlette(), host="127.0.0.1", port=port)
