@@ -12,6 +12,7 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    Update,
 )
 from telegram.ext import ApplicationBuilder
 
@@ -33,12 +34,15 @@ from walkbot.services.summary_source import ReportSender, SummarySource
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, create_engine, session_factory
+from walkbot.vitals import Vitals
 
 log = logging.getLogger(__name__)
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> WalkbotApp:
     engine = create_engine(settings.database_url)
+    clock = clock or SystemClock()
+    vitals = Vitals()
 
     async def post_init(app: WalkbotApp) -> None:
         private, groups = handlers.private_menu(), handlers.group_menu()
@@ -67,6 +71,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         .base_url(settings.telegram_api_base_url)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .update_queue(ReceivingQueue(vitals, clock))
         # Chats side by side, each chat in order: one hurried person never holds up the rest.
         .concurrent_updates(processor)
     )
@@ -75,7 +80,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
     # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
     app = cast(WalkbotApp, builder.build())
-    install_runtime(app, build_runtime(settings, session_factory(engine), clock, app.bot))
+    install_runtime(
+        app, build_runtime(settings, session_factory(engine), clock, app.bot, vitals=vitals)
+    )
 
     async def flood_notice(chat_id: int) -> None:
         await app.bot.send_message(chat_id, texts.FLOOD)
@@ -86,7 +93,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
 
 
 def build_runtime(
-    settings: Settings, sessions: SessionFactory, clock: Clock | None, bot: Bot
+    settings: Settings,
+    sessions: SessionFactory,
+    clock: Clock | None,
+    bot: Bot,
+    *,
+    vitals: Vitals | None = None,
 ) -> Runtime:
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
@@ -97,6 +109,7 @@ def build_runtime(
         sessions=sessions,
         clock=clock,
         notifier=notifier,
+        vitals=vitals or Vitals(),
         sources=queue_sources(
             notifier,
             sessions,
@@ -104,6 +117,20 @@ def build_runtime(
             board_edit_gap=timedelta(seconds=settings.board_edit_gap_seconds),
         ),
     )
+
+
+class ReceivingQueue(asyncio.Queue[object]):
+    """PTB's update queue (the Updater in polling mode and walkbot/web.py in webhook mode put
+    updates in it), noting when the last update arrived: /healthz reports it."""
+
+    def __init__(self, vitals: Vitals, clock: Clock) -> None:
+        super().__init__()
+        self._vitals, self._clock = vitals, clock
+
+    def put_nowait(self, item: object) -> None:  # Queue.put ends here too
+        if isinstance(item, Update):  # not PTB's stop signal
+            self._vitals.last_update_at = self._clock.now()
+        super().put_nowait(item)
 
 
 class QueueNotifier(NudgeSender, ReportSender, KneeCheckSender, ChallengePoster, Protocol):

@@ -1,33 +1,112 @@
-"""Start the bot for real: logging, schema check, then polling or webhook until a signal."""
+"""Start the bot for real: logging, schema check, then the Application (polling or webhook)
+and walkbot's web layer (walkbot/web.py, on $PORT) until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
-from typing import Any
 
 from telegram import Update
 
 from walkbot.app import build_application
+from walkbot.clock import Clock
+from walkbot.context import WalkbotApp
 from walkbot.logs import configure_logging
 from walkbot.settings import Settings
 from walkbot.store.db import is_sqlite
 from walkbot.store.migrate import is_at_head, upgrade
+from walkbot.web import WEBHOOK_PATH, PortUnavailable, WebServer, build_web_app
 
 log = logging.getLogger("walkbot")
-WEBHOOK_PATH = "telegram"
+LISTEN_ALL = "0.0.0.0"  # noqa: S104 - Telegram and the platform's health checks must reach it
 
 
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Telegram must send WEBHOOK_SECRET in X-Telegram-Bot-Api-Secret-Token; PTB answers 403
-    to any update without it."""
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    return {
-        "url_path": WEBHOOK_PATH,
-        "webhook_url": settings.webhook_url,
-        "secret_token": secret,
-        "allowed_updates": Update.ALL_TYPES,
-    }
+class Running:
+    """The Application and the web layer, started and stopped in order: PTB's run_polling and
+    run_webhook sequence, with walkbot's web app in place of PTB's Tornado server and without
+    signal handling (run() adds it; tests and the console drive this directly).
+
+    `web_port`: where the web layer listens (0: any free port, None: no web layer, which only
+    polling allows). Start: the socket is bound first (a taken port fails before any call to
+    Telegram), then initialize, post_init, start, serve, and set_webhook or start polling.
+    Stop: polling or serving ends (requests in flight finish), then stop and shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        host: str = LISTEN_ALL,
+        web_port: int | None = None,
+        poll_timeout: int = 10,
+    ) -> None:
+        if web_port is None and settings.webhook_url:
+            raise ValueError("a webhook needs the web layer")
+        self.settings, self.clock, self.host = settings, clock, host
+        self.web_port, self.poll_timeout = web_port, poll_timeout
+        self.app: WalkbotApp | None = None
+        self.web: WebServer | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        app = build_application(settings, clock=self.clock)
+        web = None
+        if self.web_port is not None:
+            try:
+                web = WebServer(
+                    build_web_app(app, settings),
+                    host=self.host,
+                    port=self.web_port,
+                    log_level=settings.log_level,
+                )
+            except BaseException:  # the port is taken: close the database engine again
+                if app.post_shutdown is not None:
+                    await app.post_shutdown(app)
+                raise
+        try:
+            await app.initialize()
+            if app.post_init is not None:
+                await app.post_init(app)
+            await app.start()
+            if web is not None:
+                await web.start()
+            if settings.webhook_url:
+                secret = settings.webhook_secret
+                assert secret is not None  # Settings refuses a webhook without one
+                await app.bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=secret.get_secret_value(),
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    poll_interval=0, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+                )
+        except BaseException:  # e.g. Telegram refused the webhook: leave nothing open behind
+            self.app, self.web = app, web
+            await self.stop()
+            raise
+        self.app, self.web = app, web
+
+    async def stop(self) -> None:
+        app, self.app = self.app, None
+        web, self.web = self.web, None
+        if app is None:
+            if web is not None:
+                await web.stop()
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()  # confirms the polling offset of what was received
+        if web is not None:
+            await web.stop()  # no new updates; those in flight are put in the queue first
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 def run(settings: Settings) -> int:
@@ -40,16 +119,28 @@ def run(settings: Settings) -> int:
     elif not is_at_head(settings.database_url):
         print("walkbot: the database schema is out of date; run `walkbot migrate`", file=sys.stderr)
         return 2
-    app = build_application(settings)
-    if settings.webhook_url:
-        log.info("walkbot starting (webhook on port %s)", settings.port)
-        app.run_webhook(
-            listen="0.0.0.0",  # noqa: S104 - a webhook must accept Telegram's connections
-            port=settings.port,
-            **webhook_options(settings),
-        )
-    else:
-        log.info("walkbot starting (polling)")
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        asyncio.run(_serve(settings))
+    except PortUnavailable as error:
+        print(f"walkbot: {error.strerror}", file=sys.stderr)
+        return 2
     log.info("walkbot stopped")
     return 0
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    running = Running(settings, web_port=settings.port)
+    mode = f"webhook at {WEBHOOK_PATH}" if settings.webhook_url else "polling"
+    log.info("walkbot starting (%s)", mode)
+    await running.start()
+    assert running.web is not None
+    log.info("walkbot running (web layer on port %s: /healthz)", running.web.port)
+    try:
+        await stop.wait()
+        log.info("walkbot stopping")
+    finally:
+        await running.stop()

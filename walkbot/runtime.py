@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +20,7 @@ from walkbot.ports import JobNotifier
 from walkbot.services.dispatch import Source
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
+from walkbot.vitals import Vitals
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Runtime:
     notifier: JobNotifier  # what the cue jobs send (walkbot/ports.py)
     # The dispatch queue's registry: every kind of message sent at a stored instant.
     sources: tuple[Source[Any], ...] = ()
+    # Last update received, last dispatcher tick: what /healthz reports (walkbot/web.py).
+    vitals: Vitals = field(default_factory=Vitals)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -41,7 +41,8 @@ class Settings(DatabaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    port: int = Field(default=8443, ge=1, le=65535)
+    # The web layer's port (/healthz, and /telegram with a webhook); 0: any free port (tests).
+    port: int = Field(default=8443, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How often the dispatcher looks for due nudges; small in tests.
     dispatch_interval_seconds: float = Field(default=10.0, gt=0, le=3600)

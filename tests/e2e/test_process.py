@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from sqlmodel import select
 
 from tests.e2e.rows import sleep_until, started_at
@@ -24,7 +26,7 @@ from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import FailedDelivery
 
 
-def spawn(api: FakeBotApi, database_url: str) -> subprocess.Popen[bytes]:
+def spawn(api: FakeBotApi, database_url: str, **extra: str) -> subprocess.Popen[bytes]:
     # Only the settings given here: none from the developer's shell (a WEBHOOK_URL would turn
     # polling off) nor from a .env file, hence the empty working directory.
     ours = {name.upper() for name in Settings.model_fields}
@@ -34,6 +36,8 @@ def spawn(api: FakeBotApi, database_url: str) -> subprocess.Popen[bytes]:
         "TELEGRAM_API_BASE_URL": api.base_url,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
+        "PORT": "0",  # the web layer on any free port: test workers run side by side
+        **extra,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "walkbot", "run"],
@@ -94,6 +98,56 @@ async def test_sigkill_mid_walk_then_restart_carries_on(
         output = process.stdout.read().decode() if process.stdout else ""
         assert TEST_TOKEN not in output
         assert "walkbot stopped" in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+async def test_webhook_process_serves_the_web_layer_and_stops_cleanly_on_sigterm(
+    api: FakeBotApi, database_url: str
+) -> None:
+    """`walkbot run` with WEBHOOK_URL: walkbot's web layer on $PORT takes Telegram's posts
+    and answers /healthz; SIGTERM stops it cleanly within seconds."""
+    for attempt in range(3):  # a port found free may be taken by another worker first
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        since = len(api.calls)
+        process = spawn(
+            api,
+            database_url,
+            PORT=str(port),
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+            WEBHOOK_SECRET="a-long-webhook-secret-1234",
+        )
+
+        def ready(process: subprocess.Popen[bytes] = process, since: int = since) -> bool:
+            started = any(c.method == "setWebhook" for c in api.calls[since:])
+            return started or process.poll() is not None
+
+        try:
+            await api.until(ready, timeout=30)
+        except BaseException:
+            process.kill()
+            raise
+        if process.poll() is None:
+            break
+        assert process.returncode == 2 and attempt < 2, "walkbot did not start"
+    try:
+        alice = api.user("Alice")
+        alice.send("/start")  # posted by the fake to /telegram with the secret
+        await alice.wait_for_text("Hello, Alice", timeout=15)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/healthz") as health,
+        ):
+            assert health.status == 200
+            assert (await health.json())["mode"] == "webhook"
+        process.send_signal(signal.SIGTERM)
+        assert await wait_exit(process, 10) == 0
+        output = process.stdout.read().decode() if process.stdout else ""
+        assert "walkbot stopped" in output
+        assert TEST_TOKEN not in output and "a-long-webhook-secret-1234" not in output
     finally:
         if process.poll() is None:
             process.kill()

@@ -2,60 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram import Update
-from telegram.ext import Application
-
-from walkbot.app import build_application
 from walkbot.clock import Clock
-from walkbot.runner import webhook_options
+from walkbot.context import WalkbotApp
+from walkbot.runner import Running
 from walkbot.settings import Settings
+from walkbot.web import WebServer
 
 
 class RunningBot:
-    """The start and stop sequence of run_polling/run_webhook, minus signal handling."""
+    """What `walkbot run` starts and stops (walkbot.runner.Running), minus signal handling,
+    on loopback. The web layer runs in webhook mode on settings.port; in polling mode only
+    when asked (`web_port`, 0 for any free port), so parallel tests need no ports."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, web_port: int | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
-        self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        if web_port is None and settings.webhook_url:
+            web_port = settings.port
+        self._running = Running(
+            settings, clock=clock, host="127.0.0.1", web_port=web_port, poll_timeout=1
+        )
+
+    @property
+    def app(self) -> WalkbotApp | None:
+        return self._running.app
+
+    @property
+    def web(self) -> WebServer | None:
+        return self._running.web
+
+    @property
+    def web_url(self) -> str:
+        assert self.web is not None, "no web layer: pass web_port"
+        return f"http://127.0.0.1:{self.web.port}"
 
     async def start(self) -> None:
-        app = build_application(self.settings, clock=self.clock)
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        try:
-            if self.settings.webhook_url:
-                await app.updater.start_webhook(
-                    listen="127.0.0.1", port=self.settings.port, **webhook_options(self.settings)
-                )
-            else:
-                await app.updater.start_polling(
-                    poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-                )
-        except BaseException:  # e.g. the webhook port is taken: leave nothing open behind
-            await app.shutdown()
-            if app.post_shutdown is not None:
-                await app.post_shutdown(app)
-            raise
-        await app.start()
-        self.app = app
+        await self._running.start()
 
     async def stop(self) -> None:
-        app, self.app = self.app, None
-        if app is None:
-            return
-        assert app.updater is not None
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await self._running.stop()
 
     async def restart(self) -> None:
         await self.stop()

@@ -7,6 +7,7 @@ groups who send messages and tap buttons) and records every call the bot makes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from types import EllipsisType
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 TEST_TOKEN = "123456789:TEST-token-for-the-fake-bot-api-xyz"  # noqa: S105 - a fake, by design
@@ -560,6 +562,11 @@ class FakeBotApi:
         self.port = 0
         self.answered_callbacks: dict[str, str | None] = {}
         self.callback_urls: dict[str, str] = {}  # query id -> the url it was answered with
+        # Webhook mode, as Telegram does it: queued updates are POSTed to the webhook's URL
+        # with its secret, one at a time in order; one not answered 2xx is tried again.
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        self.webhook_retry_seconds = 0.5
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -576,6 +583,7 @@ class FakeBotApi:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -902,11 +910,49 @@ class FakeBotApi:
 
     def _m_deletewebhook(self, _: dict[str, Any]) -> bool:
         self.webhook = {}
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            self._webhook_task = None
         return True
 
     def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self._m_deletewebhook(params)
         self.webhook = {"url": params.get("url", ""), "secret_token": params.get("secret_token")}
+        if "allowed_updates" in params:
+            wanted = set(params["allowed_updates"] or ())
+            self._unwanted = frozenset(_ALL_UPDATE_KINDS - wanted) if wanted else _DEFAULT_UNWANTED
+        if self.webhook["url"]:
+            self._webhook_task = asyncio.get_running_loop().create_task(
+                self._deliver_webhook(self.webhook["url"], self.webhook["secret_token"])
+            )
         return True
+
+    async def _stop_webhook(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhook(self, url: str, secret: str | None) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        async with aiohttp.ClientSession() as http:
+            while True:
+                async with self._changed:
+                    await self._changed.wait_for(self._pending)
+                update = self._updates[0]
+                try:
+                    async with http.post(url, json=update, headers=headers) as response:
+                        status = response.status
+                except aiohttp.ClientError:
+                    status = 0  # not listening (yet), or the connection dropped
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    self._notify()
+                else:
+                    await asyncio.sleep(self.webhook_retry_seconds)
 
     def _m_getwebhookinfo(self, _: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -133,6 +133,8 @@ def start(app: WalkbotApp) -> None:
 
 async def _tick(context: WalkbotContext) -> None:
     app: WalkbotApp = context.application
+    runtime = runtime_of(app)
+    runtime.vitals.last_tick_at = runtime.clock.now()  # /healthz: the job queue is alive
     if app.bot_data.get(_BUSY_KEY):
         return
     app.bot_data[_BUSY_KEY] = True
@@ -142,7 +144,8 @@ async def _tick(context: WalkbotContext) -> None:
         sweep = swept is None or now - swept >= SWEEP_EVERY_S
         if sweep:
             app.bot_data[_SWEPT_KEY] = now
-        await dispatch_once(runtime_of(app), sweep=sweep, keep_going=lambda: app.running)
+        await dispatch_once(runtime, sweep=sweep, keep_going=lambda: app.running)
+        runtime.vitals.last_dispatch_done_at = runtime.clock.now()
     finally:
         app.bot_data[_BUSY_KEY] = False
 
