@@ -70,6 +70,14 @@ async def unknown_command(update: Update, context: Context) -> None:
     await message.reply_text(texts.NOT_A_COMMAND.format(command=command))
 
 
+@fallbacks.edited(filters.ChatType.PRIVATE)
+async def edited_message(update: Update, context: Context) -> None:
+    """An edit changes nothing stored (it could be of a message answered days ago); say so,
+    so a corrected answer is sent again rather than lost."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(texts.EDITS_IGNORED)
+
+
 @feature.command("start", chats="groups")
 @feature.command("help", chats="groups", menu="What walkbot does")
 async def group_intro(update: Update, context: Context) -> None:
