@@ -14,6 +14,7 @@ from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
 from walkbot.bot.replies import answer_tap
 from walkbot.context import WalkbotContext as Context
+from walkbot.domain.wording import bounded
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
 
@@ -66,7 +67,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    command = message.text.split()[0].split("@")[0][:32]
+    command = bounded(message.text.split()[0].split("@")[0], 33)  # "/" and 32 at most
     await message.reply_text(texts.NOT_A_COMMAND.format(command=command))
 
 
