@@ -39,6 +39,7 @@ def run_migrations_online() -> None:
             config.get_section(config.config_ini_section, {}),
             prefix="sqlalchemy.",
             poolclass=pool.NullPool,
+            hide_parameters=True,  # a failing data migration must not log stored values
         )
         with engine.connect() as connection:
             _run(connection)

@@ -9,7 +9,7 @@ from unittest.mock import AsyncMock
 from telegram.ext import ApplicationBuilder, CommandHandler, filters
 
 from walkbot.bot import handlers
-from walkbot.bot.feature import Feature, Menu
+from walkbot.bot.feature import NEW, Feature, Menu
 from walkbot.context import context_types
 from walkbot.sandbox import TEST_TOKEN
 
@@ -75,8 +75,14 @@ def test_every_menu_entry_has_a_command_handler_for_its_chat_type() -> None:
         h for group in app.handlers.values() for h in group if isinstance(h, CommandHandler)
     ]
 
+    # Every command takes new messages only (an edit is never a new command): chats & NEW.
+    assert all(getattr(h.filters, "and_filter", None) is NEW for h in commands)
+
     def handled(command: str, chats: filters.BaseFilter) -> bool:
-        return any(command in h.commands and h.filters is chats for h in commands)
+        return any(
+            command in h.commands and getattr(h.filters, "base_filter", None) is chats
+            for h in commands
+        )
 
     for entry in handlers.private_menu():
         assert handled(entry.command, filters.ChatType.PRIVATE), entry.command

@@ -80,3 +80,92 @@ def test_the_token_is_secret_in_reprs_and_logs() -> None:
     text = formatter.format(record)
     assert TEST_TOKEN not in text
     assert "/bot<redacted>/getMe" in text and "/bot<redacted>/sendMessage" in text
+
+
+class FakePgError(Exception):
+    """Shaped like psycopg's NotNullViolation: the detail quotes the whole row."""
+
+    __module__ = "psycopg.errors"  # where the driver's errors live
+    sqlstate = "23502"
+
+    class diag:  # psycopg's names: table, column, constraint; never the row
+        table_name, column_name, constraint_name = "users", "units", None
+
+
+def _logged(formatter: logging.Formatter, record: logging.LogRecord, error: BaseException) -> str:
+    try:
+        raise error
+    except BaseException:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    return formatter.format(record)
+
+
+def test_database_errors_in_tracebacks_quote_no_values() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    detail = 'null value in "units"\nDETAIL: Failing row contains (7, Zelda, {"heart": true})'
+    orig = FakePgError(detail)
+    error = IntegrityError("INSERT INTO users (name) VALUES (%(name)s)", {"name": "Zelda"}, orig)
+    error.__cause__ = orig
+    formatter = RedactingFormatter("%(message)s", [TEST_TOKEN])
+    record = logging.LogRecord("walkbot", logging.ERROR, __file__, 1, "handler failed", (), None)
+    record.exc_text = f"cached by another handler: {detail}"  # never reused
+    text = _logged(formatter, record, error)
+    assert "Zelda" not in text and "heart" not in text
+    assert "IntegrityError: FakePgError (23502) table=users column=units" in text
+    assert "[SQL: INSERT INTO users (name) VALUES (%(name)s)]" in text
+    assert "Traceback (most recent call last)" in text
+
+
+def test_other_exceptions_keep_their_words_and_chain() -> None:
+    formatter = RedactingFormatter("%(message)s", [TEST_TOKEN])
+    record = logging.LogRecord("walkbot", logging.ERROR, __file__, 1, "failed", (), None)
+    try:
+        raise KeyError("first")
+    except KeyError as first:
+        second = RuntimeError("second")
+        second.__context__ = first
+    text = _logged(formatter, record, second)
+    assert text.index("KeyError: 'first'") < text.index("RuntimeError: second")
+
+
+def test_ptb_warnings_withhold_the_data_they_quote() -> None:
+    update = {"message": {"text": "Zelda's private note", "from": {"first_name": "Zelda"}}}
+    record = logging.LogRecord(
+        "telegram.ext.Updater",
+        logging.CRITICAL,
+        __file__,
+        1,
+        "Received data was *not* processed! Received data was: %r (update %s)",
+        (update, 42),
+        None,
+    )
+    text = RedactingFormatter("%(message)s", []).format(record)
+    assert "Zelda" not in text and "<withheld>" in text and "(update 42)" in text
+
+
+def test_chatty_loggers_stay_quiet_even_at_debug() -> None:
+    from walkbot.logs import QUIET, configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in QUIET}
+    try:
+        configure_logging("DEBUG", secrets=[])
+        assert not logging.getLogger("telegram.ext.ExtBot").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("walkbot").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+
+
+def test_engines_hide_parameters(tmp_path: Path) -> None:
+    from walkbot.store.db import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert engine.sync_engine.hide_parameters

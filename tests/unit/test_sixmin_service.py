@@ -225,3 +225,21 @@ async def test_asking_for_the_same_card_again_is_that_card_not_a_new_row(
         assert other is not None and other.id not in ids  # another direction: a new card
         rows = (await session.exec(select(SixMinuteTest))).all()
     assert sorted(r.status for r in rows) == ["cancelled", "setup"]
+
+
+async def test_symptoms_are_stored_without_control_characters(
+    sessions: SessionFactory, people: None
+) -> None:
+    """PostgreSQL refuses NUL in text; bidi controls would scramble the note when shown."""
+    test_id = await _running(sessions)
+    async with transaction(sessions) as session:
+        test = await session.get(SixMinuteTest, test_id)
+        assert test is not None and await service.finish(session, test=test, duration_s=360)
+    end = T0 + timedelta(minutes=7)
+    assert (await _answer(sessions, test_id, "distance", "400", end)).accepted
+    assert (await _answer(sessions, test_id, "effort_after", 6, end)).accepted
+    done = await _answer(sessions, test_id, "symptoms", "\u202edizzy\x00 once\x07", end)
+    assert done.accepted
+    async with transaction(sessions) as session:
+        test = await session.get(SixMinuteTest, test_id)
+        assert test is not None and test.symptoms == "dizzy once"

@@ -35,6 +35,7 @@ from walkbot.context import WalkbotContext as Context
 from walkbot.domain import challenges as rules
 from walkbot.domain import timezones
 from walkbot.domain.profile import format_clock_time, parse_clock_time
+from walkbot.domain.wording import bounded
 from walkbot.services import challenges
 from walkbot.services.challenges import Board, Draft, PastChallenge
 from walkbot.services.users import get_user
@@ -393,7 +394,7 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
                 options = ", ".join(match.zone for match in found.matches[:3])
                 reply = ZONE_WHICH.format(options=options)
             elif found.zone is None:
-                reply = ZONE_UNKNOWN.format(text=_bounded(text))
+                reply = ZONE_UNKNOWN.format(text=bounded(text, ECHO_LIMIT))
             else:
                 await challenges.set_group_zone(
                     session, chat_id=caller.chat.id, zone=found.zone, now=now
@@ -402,7 +403,7 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
         elif what == "time" and text:
             at = parse_clock_time(text)
             if at is None:
-                reply = TIME_UNKNOWN.format(text=_bounded(text))
+                reply = TIME_UNKNOWN.format(text=bounded(text, ECHO_LIMIT))
             else:
                 await challenges.set_post_time(session, chat_id=caller.chat.id, at=at, now=now)
                 saved = TIME_SAVED
@@ -416,11 +417,6 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
     if reply is None:
         reply = f"{saved}\n\n{shown}" if saved else f"{shown}\n\n{SETTINGS_USAGE}"
     await _say(context, caller, reply)
-
-
-def _bounded(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= ECHO_LIMIT else flat[: ECHO_LIMIT - 1] + "…"
 
 
 # ---- the group's life: added, removed, moved --------------------------------------------------

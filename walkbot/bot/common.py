@@ -14,6 +14,7 @@ from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
 from walkbot.bot.replies import answer_tap
 from walkbot.context import WalkbotContext as Context
+from walkbot.domain.wording import bounded
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
 
@@ -66,8 +67,16 @@ async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    command = message.text.split()[0].split("@")[0][:32]
+    command = bounded(message.text.split()[0].split("@")[0], 33)  # "/" and 32 at most
     await message.reply_text(texts.NOT_A_COMMAND.format(command=command))
+
+
+@fallbacks.edited(filters.ChatType.PRIVATE)
+async def edited_message(update: Update, context: Context) -> None:
+    """An edit changes nothing stored (it could be of a message answered days ago); say so,
+    so a corrected answer is sent again rather than lost."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(texts.EDITS_IGNORED)
 
 
 @feature.command("start", chats="groups")

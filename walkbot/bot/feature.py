@@ -42,6 +42,9 @@ CHAT_FILTERS: dict[Chats, filters.BaseFilter] = {
     "private": filters.ChatType.PRIVATE,
     "groups": filters.ChatType.GROUPS,
 }
+# New messages only: PTB's CommandHandler (and any filter reading effective_message) also takes
+# edits, and an edit of yesterday's message must not become today's answer (see `edited`).
+NEW = filters.UpdateType.MESSAGE
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Feature:
 
         def declare(callback: H) -> H:
             self._builders.append(
-                lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats])
+                lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats] & NEW)
             )
             if menu is not None:
                 listed: Menu = "group_admins" if chats == "groups" and admins_only else chats
@@ -102,7 +105,17 @@ class Feature:
 
     def message(self, message_filter: filters.BaseFilter) -> Callable[[H], H]:
         def declare(callback: H) -> H:
-            self._builders.append(lambda: MessageHandler(message_filter, callback))
+            self._builders.append(lambda: MessageHandler(message_filter & NEW, callback))
+            return callback
+
+        return declare
+
+    def edited(self, message_filter: filters.BaseFilter) -> Callable[[H], H]:
+        """Edits of earlier messages, which no other handler takes."""
+
+        def declare(callback: H) -> H:
+            edits = message_filter & filters.UpdateType.EDITED_MESSAGE
+            self._builders.append(lambda: MessageHandler(edits, callback))
             return callback
 
         return declare

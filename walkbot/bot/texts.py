@@ -55,6 +55,7 @@ GREET_KNOWN = (
 NEED_START = "Hello! Send /start to begin."
 NOT_NOW = "I didn't catch that. /help lists what I can do."
 NOT_A_COMMAND = "I don't know {command}. /help lists what I can do."
+EDITS_IGNORED = "I only read new messages: send it again if you meant to."
 LOCATION_UNUSED = (
     "Thanks, but I only use a location to set your time zone, and I haven't kept it. "
     "To change your zone: /settings."

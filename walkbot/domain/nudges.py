@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from walkbot.domain.profile import DAY_NAMES_LONG
 from walkbot.domain.schedule import local_date, monday_of, next_summary_at, wall_time_instant
+from walkbot.domain.wording import bounded
 
 Week = Literal["this", "last"]
 
@@ -149,9 +150,9 @@ def parse_pause(argument: str, *, now: datetime, zone: str) -> PauseRequest | No
         try:
             day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
-            return PauseRefused(f"“{argument.strip()[:20]}” is not a date on the calendar.")
+            return PauseRefused(f"“{bounded(argument, 20)}” is not a date on the calendar.")
         return _until(day, today, zone)
-    return PauseRefused(f"I couldn't read “{argument.strip()[:20]}”.")
+    return PauseRefused(f"I couldn't read “{bounded(argument, 20)}”.")
 
 
 def _for_days(days: int, today: date, zone: str) -> PauseRequest:

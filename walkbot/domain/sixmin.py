@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from walkbot.domain.schedule import require_aware
-from walkbot.domain.wording import quantity
+from walkbot.domain.wording import bounded, quantity
 
 Direction = Literal["forward", "backward"]
 CueKind = Literal["encourage", "warning", "stop"]
@@ -362,7 +362,7 @@ def parse_distance(text: str, *, units: str = "km", stopped_early: bool = False)
                 hint = f"I read {match.group(1)} as {match.group(1)} {unit}; for metres write m."
         metres = number * _factor(unit, units)
         return Distance(metres=_checked(metres, stopped_early, units, hint))
-    raise DistanceError(_help(f'I couldn\'t read "{text.strip()[:40]}"', units))
+    raise DistanceError(_help(f'I couldn\'t read "{bounded(text)}"', units))
 
 
 def _normalise(text: str) -> str:
@@ -378,7 +378,7 @@ def _number(text: str) -> float:
 def _factor(unit: str, units: str) -> float:
     key = _UNIT_WORDS.get(unit)
     if key is None:
-        raise DistanceError(_help(f'I don\'t know the unit "{unit}"', units))
+        raise DistanceError(_help(f'I don\'t know the unit "{bounded(unit)}"', units))
     return METRES_PER[key]
 
 

@@ -21,6 +21,7 @@ from walkbot.domain import walk_copy as copy
 from walkbot.domain.schedule import require_aware
 from walkbot.domain.walk_copy import format_duration
 from walkbot.domain.walk_copy import safety_card as safety_card  # re-exported for services
+from walkbot.domain.wording import bounded
 
 PhaseKind = Literal["warmup", "backward", "forward", "cooldown"]
 CueKind = Literal["phase", "heads_up", "finish"]
@@ -185,9 +186,9 @@ def parse_custom_plan(text: str) -> WalkPlan:
                 raise _error(f"Give the {_EDGE_NAMES[which]} only once.")
             edges[which] = _check_edge_minutes(which, minutes)
         elif _LOOKS_LIKE_INTERVALS.match(token):
-            raise _error(f'I couldn\'t read "{token}": give rounds x backward/forward.')
+            raise _error(f'I couldn\'t read "{bounded(token)}": give rounds x backward/forward.')
         else:
-            raise _error(f'I didn\'t understand "{token}".')
+            raise _error(f'I didn\'t understand "{bounded(token)}".')
     if intervals is None:
         raise _error("I need the intervals too, like 6x30/120.")
     rounds, backward_s, forward_s = intervals
@@ -224,7 +225,7 @@ def _read_intervals(
 def _read_phase(text: str) -> int:
     seconds = _read_duration(text)
     if seconds is None:
-        raise _error(f'I couldn\'t read the time "{text}": write 30s, 2m or 1m30s.')
+        raise _error(f'I couldn\'t read the time "{bounded(text)}": write 30s, 2m or 1m30s.')
     if not MIN_PHASE_S <= seconds <= MAX_PHASE_S:
         raise _error(
             "Each backward or forward part runs from 10 s to 30 min "

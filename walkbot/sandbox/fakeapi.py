@@ -239,6 +239,16 @@ class FakeUser(_Inbox):
         """Alice types `text` in her private chat with the bot."""
         return self.api.user_message(self, self.private_chat(), {"text": text})
 
+    def edit(self, sent: dict[str, Any], new_text: str) -> dict[str, Any]:
+        """Alice edits a message she sent earlier (`sent`: what send() returned): Telegram
+        sends the whole message again, with its new text, as an `edited_message` update."""
+        message = {**sent["message"], "text": new_text, "edit_date": int(time.time())}
+        message.pop("entities", None)
+        if new_text.startswith("/"):
+            command = new_text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self.api.enqueue({"edited_message": message})
+
     def share_location(self, latitude: float, longitude: float) -> dict[str, Any]:
         location = {"latitude": latitude, "longitude": longitude}
         return self.api.user_message(self, self.private_chat(), {"location": location})

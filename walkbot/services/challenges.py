@@ -41,6 +41,7 @@ from walkbot.domain.challenges import (
     Window,
 )
 from walkbot.domain.schedule import local_date
+from walkbot.domain.wording import clean_text
 from walkbot.store.models import Challenge, ChallengeMember, FailedDelivery, GroupChat, User, Walk
 
 TITLE_LIMIT = 128
@@ -144,7 +145,7 @@ async def group_seen(
 ) -> None:
     """The bot is in this group (added, or any update from it): keep its row current."""
     group = await _group(session, chat_id, now)
-    group.kind, group.title = kind[:16], title[:TITLE_LIMIT]
+    group.kind, group.title = kind[:16], clean_text(title)[:TITLE_LIMIT]
     group.active, group.updated_at = True, now
     session.add(group)
 

@@ -25,6 +25,7 @@ from walkbot.domain.profile import (
     toggle_day,
 )
 from walkbot.domain.screening import any_yes
+from walkbot.domain.wording import bounded
 from walkbot.services import challenges, programme
 from walkbot.services.reminders import reschedule
 from walkbot.services.users import Person, create_user, get_user
@@ -306,7 +307,7 @@ def _apply_zone(user: User, given: Answer, now: datetime) -> Outcome:
                 accepted=False,
                 ask="tz",
                 notice=(
-                    f"I don't know “{given.text.strip()[:40]}”. Try a big city near you "
+                    f"I don't know “{bounded(given.text)}”. Try a big city near you "
                     "(Manchester) or a zone name like Europe/London."
                 ),
             )

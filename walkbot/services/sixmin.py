@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain import sixmin as domain
+from walkbot.domain.wording import clean_text
 from walkbot.store.models import SixMinuteTest, User
 
 OPEN_STATUSES = ("setup", "running", "recording")
@@ -221,7 +222,7 @@ async def answer(
         session.add(test)
         return Answered(accepted=True, next_step="symptoms")
     if step == "symptoms":
-        note = None if value is None else str(value).strip()[:NOTE_LIMIT] or None
+        note = None if value is None else clean_text(str(value)).strip()[:NOTE_LIMIT] or None
         test.symptoms = note
         _close(test)
         session.add(test)

@@ -9,6 +9,7 @@ from typing import Literal
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from walkbot.domain.wording import clean_text
 from walkbot.services.challenges import forget_creator, leave
 from walkbot.services.reminders import reschedule
 from walkbot.store.models import FailedDelivery, SixMinuteTest, User, Walk
@@ -51,7 +52,7 @@ async def readiness(session: AsyncSession, *, telegram_id: int) -> Readiness:
 async def create_user(session: AsyncSession, *, person: Person, now: datetime) -> User:
     user = User(
         telegram_id=person.telegram_id,
-        first_name=person.first_name[:128],
+        first_name=clean_text(person.first_name)[:128],
         username=person.username,
         language_code=person.language_code,
         consented_at=now,
@@ -66,8 +67,8 @@ async def create_user(session: AsyncSession, *, person: Person, now: datetime) -
 
 async def touch_user(session: AsyncSession, *, user: User, person: Person, now: datetime) -> None:
     """Keep names current and bring back someone who had blocked the bot and returned."""
-    if user.first_name != person.first_name[:128] or user.username != person.username:
-        user.first_name, user.username = person.first_name[:128], person.username
+    if user.first_name != clean_text(person.first_name)[:128] or user.username != person.username:
+        user.first_name, user.username = clean_text(person.first_name)[:128], person.username
         user.updated_at = now
         session.add(user)
     await mark_unblocked(session, user=user, now=now)

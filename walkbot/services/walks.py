@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.domain import programme as programme_domain
 from walkbot.domain import walks as domain
 from walkbot.domain.screening import needs_support
+from walkbot.domain.wording import clean_text
 from walkbot.services import challenges, programme, sixmin
 from walkbot.services.users import get_user
 from walkbot.store.models import User, Walk
@@ -350,7 +351,7 @@ async def rate(
             return Rated(accepted=False)
         walk.knee_pain, next_step = value, "note"
     elif step == "note":
-        walk.note = None if value is None else str(value).strip()[:500] or None
+        walk.note = None if value is None else clean_text(str(value)).strip()[:500] or None
         next_step = None
     else:
         return Rated(accepted=False)

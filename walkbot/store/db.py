@@ -47,7 +47,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, bool | int] = {"echo": echo}
+    # hide_parameters: a failed statement's exception text (which reaches the logs) must not
+    # quote the values it carried: names, notes, screening answers.
+    kwargs: dict[str, bool | int] = {"echo": echo, "hide_parameters": True}
     if not is_sqlite(url):
         kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
     engine = create_async_engine(async_url(url), **kwargs)

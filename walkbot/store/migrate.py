@@ -35,7 +35,7 @@ def is_at_head(database_url: str) -> bool:
     from walkbot.store.db import sync_url
 
     script = ScriptDirectory.from_config(alembic_config(database_url))
-    engine = create_engine(sync_url(database_url))
+    engine = create_engine(sync_url(database_url), hide_parameters=True)
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
