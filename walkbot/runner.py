@@ -9,6 +9,7 @@ import signal
 import sys
 
 from telegram import Update
+from telegram.error import Conflict, TelegramError
 
 from walkbot.app import build_application
 from walkbot.clock import Clock
@@ -48,6 +49,8 @@ class Running:
         self.web_port, self.poll_timeout = web_port, poll_timeout
         self.app: WalkbotApp | None = None
         self.web: WebServer | None = None
+        # Set when Telegram answers getUpdates with 409: another process polls with this token.
+        self.conflict = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.settings
@@ -83,13 +86,27 @@ class Running:
             else:
                 assert app.updater is not None
                 await app.updater.start_polling(
-                    poll_interval=0, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+                    poll_interval=0,
+                    timeout=self.poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                    error_callback=self._polling_error,
                 )
         except BaseException:  # e.g. Telegram refused the webhook: leave nothing open behind
             self.app, self.web = app, web
             await self.stop()
             raise
         self.app, self.web = app, web
+
+    def _polling_error(self, error: TelegramError) -> None:
+        """PTB retries a failed getUpdates for ever. A 409 will not pass: another walkbot is
+        polling with this token (or a webhook is set), and two would split the updates between
+        them. Say so once and let the caller stop; anything else is retried, as PTB does."""
+        if isinstance(error, Conflict):
+            if not self.conflict.is_set():
+                log.error("another process is receiving this bot's updates (409); stopping")
+            self.conflict.set()
+        else:
+            log.warning("polling failed, retrying: %s", error)
 
     async def stop(self) -> None:
         app, self.app = self.app, None
@@ -120,15 +137,23 @@ def run(settings: Settings) -> int:
         print("walkbot: the database schema is out of date; run `walkbot migrate`", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(settings))
+        conflict = asyncio.run(_serve(settings))
     except PortUnavailable as error:
         print(f"walkbot: {error.strerror}", file=sys.stderr)
         return 2
     log.info("walkbot stopped")
+    if conflict:
+        print(
+            "walkbot: another process is receiving this bot's updates (Telegram said 409); "
+            "stop it (or delete its webhook), then start this one again",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings) -> bool:
+    """Run until a signal or a polling conflict; True when a conflict stopped it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -139,8 +164,13 @@ async def _serve(settings: Settings) -> None:
     await running.start()
     assert running.web is not None
     log.info("walkbot running (web layer on port %s: /healthz)", running.web.port)
+    conflict = asyncio.ensure_future(running.conflict.wait())
+    signalled = asyncio.ensure_future(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait({conflict, signalled}, return_when=asyncio.FIRST_COMPLETED)
         log.info("walkbot stopping")
     finally:
+        conflict.cancel()
+        signalled.cancel()
         await running.stop()
+    return running.conflict.is_set()

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+
+from walkbot.runner import Running
 from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
+from walkbot.settings import Settings
+
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 
 
 async def test_start_greets_and_asks_consent(api: FakeBotApi, bot: RunningBot) -> None:
@@ -10,3 +19,18 @@ async def test_start_greets_and_asks_consent(api: FakeBotApi, bot: RunningBot) -
     welcome = await alice.next_message()
     assert "walkbot" in welcome.body
     assert welcome.button_labels() == ["Yes, let's start", "No thanks"]
+
+
+async def test_a_409_on_polling_is_told_apart_and_asks_to_stop(
+    api: FakeBotApi, settings: Settings
+) -> None:
+    """PTB would retry a 409 for ever, splitting updates with the other poller."""
+    running = Running(settings, host="127.0.0.1", poll_timeout=1)
+    await running.start()
+    try:
+        assert not running.conflict.is_set()
+        api.fail_next("getUpdates", status=409, retry_after=None, description=CONFLICT, times=2)
+        async with asyncio.timeout(10):
+            await running.conflict.wait()
+    finally:
+        await running.stop()
