@@ -5,10 +5,7 @@ migration and removal: test_challenges.py; the scheduled posts: the posts' own t
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import create_engine, text
-
+from tests.e2e.groups import answered, challenge_rows, rows, tap_through
 from tests.people import onboarded_chat
 from walkbot.bot import challenge_links
 from walkbot.bot import challenges as feature
@@ -16,49 +13,24 @@ from walkbot.clock import ShiftedClock
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.sandbox.fakeapi import FakeGroup, FakeMessage
-from walkbot.store.db import SessionFactory, sync_url, transaction
+from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
-
-
-def _rows(database_url: str, sql: str, **params: object) -> list[dict[str, Any]]:
-    engine = create_engine(sync_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
-    finally:
-        engine.dispose()
-
-
-def _challenges(database_url: str) -> list[dict[str, Any]]:
-    return _rows(database_url, "SELECT * FROM challenges ORDER BY id")
 
 
 def _member_rows(database_url: str, challenge_id: int) -> dict[int, object]:
     """user id -> joined_at (None: pending) for one challenge."""
-    rows = _rows(
+    found = rows(
         database_url,
         "SELECT user_id, joined_at FROM challenge_members WHERE challenge_id = :id",
         id=challenge_id,
     )
-    return {int(row["user_id"]): row["joined_at"] for row in rows}
-
-
-async def _answered(api: FakeBotApi, update: dict[str, Any]) -> str:
-    query_id = update["callback_query"]["id"]
-    await api.until(lambda: api.answered_callbacks.get(query_id) is not None, timeout=5)
-    return api.answered_callbacks[query_id] or ""
+    return {int(row["user_id"]): row["joined_at"] for row in found}
 
 
 async def _launch(group: FakeGroup, admin: FakeUser, *choices: str) -> FakeMessage:
     """`admin` sends /challenge and taps through the wizard; returns the card it becomes."""
     group.send(admin, "/challenge")
-    wizard = await group.wait_for_text("What should count?")
-    for label in choices:
-        edits = wizard.edits
-        group.tap(admin, label, message=wizard)
-        await group.api.until(lambda: wizard.edits > edits, timeout=5)  # noqa: B023
-    await group.api.until(lambda: "Join" in wizard.button_labels(), timeout=5)
-    return wizard
+    return await tap_through(group, admin, *choices)
 
 
 async def test_group_settings_are_for_admins_and_echo_little(
@@ -70,7 +42,7 @@ async def test_group_settings_are_for_admins_and_echo_little(
 
     group.send(bob, "/groupsettings time 06:00")
     assert (await group.wait_for_text("admins")).body == feature.ADMINS_ONLY
-    assert _rows(database_url, "SELECT * FROM group_chats") == []
+    assert rows(database_url, "SELECT * FROM group_chats") == []
 
     group.send(ann, "/groupsettings")
     shown = await group.wait_for_text("Time zone")
@@ -83,7 +55,7 @@ async def test_group_settings_are_for_admins_and_echo_little(
     assert "Europe/Lisbon" in (await group.wait_for_text("Saved")).body
     group.send(ann, "/groupsettings time 7:30")
     assert "Daily board: 07:30" in (await group.wait_for_text("Saved")).body
-    [row] = _rows(database_url, "SELECT * FROM group_chats")
+    [row] = rows(database_url, "SELECT * FROM group_chats")
     assert row["timezone"] == "Europe/Lisbon" and str(row["post_time"]).startswith("07:30")
 
     # Nonsense is answered kindly, and only a bounded piece of it is repeated.
@@ -95,7 +67,7 @@ async def test_group_settings_are_for_admins_and_echo_little(
     assert "“25:99”" in (await group.wait_for_text("as a time")).body
     group.send(ann, "/groupsettings colour blue")
     assert (await group.wait_for_text("sets")).body == feature.SETTINGS_USAGE
-    [row] = _rows(database_url, "SELECT * FROM group_chats")
+    [row] = rows(database_url, "SELECT * FROM group_chats")
     assert row["timezone"] == "Europe/Lisbon" and str(row["post_time"]).startswith("07:30")
 
 
@@ -118,7 +90,7 @@ async def test_most_improved_offers_two_and_four_weeks_and_can_start_next_monday
     group.tap(ann, "Next Monday", message=wizard)
     await api.until(lambda: "Join" in wizard.button_labels(), timeout=5)
     assert "Starts" in wizard.body  # not begun yet
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
     assert row["status"] == "running" and row["most_improved"] and row["days"] == 28
 
 
@@ -132,9 +104,9 @@ async def test_a_wizard_can_be_cancelled(
     group.tap(ann, "Cancel", message=wizard)
     await group.wait_for_screen(feature.CANCELLED)
     assert wizard.button_labels() == []
-    assert [row["status"] for row in _challenges(database_url)] == ["archived"]
-    stale = group.tap_data(ann, f"ch:{_challenges(database_url)[0]['id']}:measure:walks")
-    assert "out of date" in await _answered(api, stale)
+    assert [row["status"] for row in challenge_rows(database_url)] == ["archived"]
+    stale = group.tap_data(ann, f"ch:{challenge_rows(database_url)[0]['id']}:measure:walks")
+    assert "out of date" in await answered(api, stale)
     group.send(ann, "/leaderboard")
     assert (await group.wait_for_text("No challenge")).body == feature.NONE_RUNNING
 
@@ -153,7 +125,7 @@ async def test_an_admin_ends_it_early_and_it_is_listed_with_its_winner(
     assert (await group.wait_for_text("finished")).body == feature.NO_PAST
     card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     for person in (ann, bob):
-        assert await _answered(api, group.tap(person, "Join", message=card)) == feature.JOINED
+        assert await answered(api, group.tap(person, "Join", message=card)) == feature.JOINED
     # Bob walked 12 backward minutes in private, and rated it: how he felt stays private.
     now = clock.now()
     async with transaction(sessions) as session:
@@ -176,10 +148,10 @@ async def test_an_admin_ends_it_early_and_it_is_listed_with_its_winner(
 
     group.send(bob, "/challenge end")
     assert (await group.wait_for_text("admins")).body == feature.ADMINS_ONLY
-    assert _challenges(database_url)[0]["status"] == "running"
+    assert challenge_rows(database_url)[0]["status"] == "running"
     group.send(ann, "/challenge end")
     assert (await group.wait_for_text("Ending")).body == feature.ENDING
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
     assert row["status"] == "ended" and row["ended_at"] is not None
 
     group.send(ann, "/leaderboard")
@@ -200,8 +172,8 @@ async def test_leave_in_private_leaves_every_group(
     team = api.group("Team", creator=ann, members=[bob])
     for group in (club, team):
         card = await _launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
-        assert await _answered(api, group.tap(bob, "Join", message=card)) == feature.JOINED
-    club_id, team_id = (int(row["id"]) for row in _challenges(database_url))
+        assert await answered(api, group.tap(bob, "Join", message=card)) == feature.JOINED
+    club_id, team_id = (int(row["id"]) for row in challenge_rows(database_url))
 
     bob.send("/leave")
     assert (await bob.wait_for_text("left")).body == "You've left: Club, Team."
@@ -220,19 +192,19 @@ async def test_join_before_setting_up_waits_for_onboarding(
     outsider = await onboarded_chat(api, sessions, "Olly", greeted=True)
     group = api.group("Friends", creator=ann, members=[dee])
     card = await _launch(group, ann, "Active days", "A ranking", "7 days", "Now")
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
 
     # Dee agreed in private but has not answered the safety questions yet.
     dee.send("/start")
     dee.tap("Yes, let's start", message=await dee.wait_for_text("Shall we start?"))
     await dee.wait_for_screen("Safety check 1 of 9")
-    assert await _answered(api, group.tap(dee, "Join", message=card)) == feature.PENDING
+    assert await answered(api, group.tap(dee, "Join", message=card)) == feature.PENDING
     assert _member_rows(database_url, row["id"]) == {dee.id: None}  # not on the board yet
     group.send(ann, "/leaderboard")
     assert "Dee" not in (await group.wait_for_text("Friends")).body
 
     # Someone not in the group cannot join from a card they were shown.
-    assert await _answered(api, group.tap(outsider, "Join", message=card)) == feature.NOT_A_MEMBER
+    assert await answered(api, group.tap(outsider, "Join", message=card)) == feature.NOT_A_MEMBER
     assert set(_member_rows(database_url, row["id"])) == {dee.id}
 
 
@@ -243,7 +215,7 @@ async def test_a_member_can_appear_by_initials(
     bea = await onboarded_chat(api, sessions, "Beatrice Lane", greeted=True)
     group = api.group("Club", creator=ann, members=[bea])
     card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
-    assert await _answered(api, group.tap(bea, "Join", message=card)) == feature.JOINED
+    assert await answered(api, group.tap(bea, "Join", message=card)) == feature.JOINED
 
     bea.send("/settings")
     menu = await bea.wait_for_text("Your settings")
@@ -253,7 +225,7 @@ async def test_a_member_can_appear_by_initials(
     bea.tap("Initials")
     assert "Name on group boards: Initials" in (await bea.wait_for_screen("Saved")).body
     assert (
-        _rows(database_url, "SELECT board_name FROM users WHERE telegram_id = :id", id=bea.id)[0][
+        rows(database_url, "SELECT board_name FROM users WHERE telegram_id = :id", id=bea.id)[0][
             "board_name"
         ]
         == "initials"
@@ -273,7 +245,7 @@ async def test_the_bot_added_to_a_group_introduces_challenges(
     group.add_bot(ann)
     intro = await group.wait_for_text("/challenge")
     assert "only totals ever reach the group" in intro.body
-    [row] = _rows(database_url, "SELECT * FROM group_chats")
+    [row] = rows(database_url, "SELECT * FROM group_chats")
     assert row["id"] == group.id and row["title"] == "New club" and row["active"]
     assert str(row["post_time"]).startswith("19:00")
 
@@ -286,7 +258,7 @@ async def test_a_deep_link_joins_only_members_of_its_group(
     olly = await onboarded_chat(api, sessions, "Olly", greeted=True)
     group = api.group("Friends", creator=ann, members=[bob])
     await _launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
     link = f"/start c{row['code']}"
 
     # The link was passed on beyond the group: it joins no one outside it.

@@ -4,58 +4,23 @@ test_challenge_posts.py.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import create_engine, text
-
+from tests.e2e.groups import answered, challenge_rows, rows, tap_through
 from tests.e2e.rows import latest_row
 from tests.people import onboarded_chat
 from walkbot.bot import challenges as feature
 from walkbot.bot import texts
-from walkbot.sandbox import FakeBotApi, FakeUser
+from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.sandbox.fakeapi import FakeGroup, FakeMessage
-from walkbot.store.db import SessionFactory, sync_url
-
-
-def _rows(database_url: str, sql: str, **params: object) -> list[dict[str, Any]]:
-    engine = create_engine(sync_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
-    finally:
-        engine.dispose()
-
-
-def _challenges(database_url: str) -> list[dict[str, Any]]:
-    return _rows(database_url, "SELECT * FROM challenges ORDER BY id")
+from walkbot.store.db import SessionFactory
 
 
 def _members(database_url: str, challenge_id: int) -> set[int]:
-    rows = _rows(
+    found = rows(
         database_url,
         "SELECT user_id FROM challenge_members WHERE challenge_id = :id AND joined_at IS NOT NULL",
         id=challenge_id,
     )
-    return {int(row["user_id"]) for row in rows}
-
-
-async def _answered(api: FakeBotApi, update: dict[str, Any]) -> str:
-    """What the bot said in answer to a tap (the toast), once it answered."""
-    query_id = update["callback_query"]["id"]
-    await api.until(lambda: api.answered_callbacks.get(query_id) is not None, timeout=5)
-    return api.answered_callbacks[query_id] or ""
-
-
-async def _launch(group: FakeGroup, admin: FakeUser, *choices: str) -> FakeMessage:
-    """An admin taps through the wizard; returns the card it becomes."""
-    wizard = await group.wait_for_text("What should count?")
-    for label in choices:
-        edits = wizard.edits
-        group.tap(admin, label, message=wizard)
-        await group.api.until(lambda: wizard.edits > edits, timeout=5)  # noqa: B023
-    await group.api.until(lambda: "Join" in wizard.button_labels(), timeout=5)
-    return wizard
+    return {int(row["user_id"]) for row in found}
 
 
 async def test_an_admin_starts_a_challenge_others_are_refused_and_members_join(
@@ -68,7 +33,7 @@ async def test_an_admin_starts_a_challenge_others_are_refused_and_members_join(
 
     group.send(cem, "/challenge")
     assert (await group.wait_for_text("admins")).body == feature.ADMINS_ONLY
-    assert _challenges(database_url) == []
+    assert challenge_rows(database_url) == []
 
     group.send(ann, "/challenge@walkbot_test_bot")
     wizard = await group.wait_for_text("What should count?")
@@ -78,7 +43,7 @@ async def test_an_admin_starts_a_challenge_others_are_refused_and_members_join(
     await group.wait_for_screen("How long")
     # A member who is not an admin cannot steer the wizard.
     refused = group.tap(cem, "7 days", message=wizard)
-    assert await _answered(api, refused) == feature.ADMINS_ONLY
+    assert await answered(api, refused) == feature.ADMINS_ONLY
     assert "How long" in wizard.body
     group.tap(ann, "7 days", message=wizard)
     await group.wait_for_screen("Start now")
@@ -86,13 +51,13 @@ async def test_an_admin_starts_a_challenge_others_are_refused_and_members_join(
     await api.until(lambda: "Join" in wizard.button_labels(), timeout=5)
     assert "Walking club" in wizard.body and "backward minutes" in wizard.body
 
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
     assert row["status"] == "running" and row["card_message_id"] == wizard.message_id
     assert row["created_by"] == ann.id and row["measure"] == "minutes" and row["days"] == 7
 
-    assert await _answered(api, group.tap(bob, "Join", message=wizard)) == feature.JOINED
-    assert await _answered(api, group.tap(ann, "Join", message=wizard)) == feature.JOINED
-    assert await _answered(api, group.tap(bob, "Join", message=wizard)) == feature.ALREADY_IN
+    assert await answered(api, group.tap(bob, "Join", message=wizard)) == feature.JOINED
+    assert await answered(api, group.tap(ann, "Join", message=wizard)) == feature.JOINED
+    assert await answered(api, group.tap(bob, "Join", message=wizard)) == feature.ALREADY_IN
     assert _members(database_url, row["id"]) == {ann.id, bob.id}
 
     group.send(cem, "/leaderboard")
@@ -103,7 +68,7 @@ async def test_an_admin_starts_a_challenge_others_are_refused_and_members_join(
     # One challenge at a time: a second /challenge shows the running one.
     group.send(ann, "/challenge")
     again = await group.wait_for_text("already running")
-    assert "Ann" in again.body and len(_challenges(database_url)) == 1
+    assert "Ann" in again.body and len(challenge_rows(database_url)) == 1
 
     # Leaving takes them off the board.
     group.send(bob, "/leave")
@@ -120,10 +85,10 @@ async def test_an_anonymous_admin_can_start_one(
     group.promote(hidden, anonymous=True)
     group.send_as_group("/challenge")
     # Their taps carry their real id, which the admin list leaves out.
-    card = await _launch(
+    card = await tap_through(
         group, hidden, "Walks completed", "A group goal", "50 walks", "14 days", "Now"
     )
-    [row] = _challenges(database_url)
+    [row] = challenge_rows(database_url)
     assert row["kind"] == "goal" and row["target"] == 50 and row["created_by"] is None
     assert "Physio class" in card.body
 
@@ -135,11 +100,11 @@ async def test_a_newcomer_joins_through_the_deep_link_after_onboarding(
     dee = api.user("Dee")
     group = api.group("Friends", creator=ann, members=[dee])
     group.send(ann, "/challenge")
-    card = await _launch(group, ann, "Active days", "A ranking", "7 days", "Now")
-    [row] = _challenges(database_url)
+    card = await tap_through(group, ann, "Active days", "A ranking", "7 days", "Now")
+    [row] = challenge_rows(database_url)
 
     tap = group.tap(dee, "Join", message=card)
-    assert await _answered(api, tap) == feature.NEED_START
+    assert await answered(api, tap) == feature.NEED_START
     url = api.callback_urls[tap["callback_query"]["id"]]
     assert url == f"https://t.me/walkbot_test_bot?start=c{row['code']}"
 
@@ -182,25 +147,25 @@ async def test_forged_and_cross_group_presses_change_nothing(
     club = api.group("Club", creator=ann, members=[bob])
     other = api.group("Other", creator=eve)
     club.send(ann, "/challenge")
-    card = await _launch(club, ann, "Walks completed", "A ranking", "7 days", "Now")
+    card = await tap_through(club, ann, "Walks completed", "A ranking", "7 days", "Now")
     other.send(eve, "/challenge")
-    other_card = await _launch(other, eve, "Walks completed", "A ranking", "7 days", "Now")
-    club_id, other_id = (int(row["id"]) for row in _challenges(database_url))
-    before = _challenges(database_url)
+    other_card = await tap_through(other, eve, "Walks completed", "A ranking", "7 days", "Now")
+    club_id, other_id = (int(row["id"]) for row in challenge_rows(database_url))
+    before = challenge_rows(database_url)
 
     # Eve, not in Club, presses Join on Club's card data from her own group's message.
     forged = other.tap_data(eve, f"ch:{club_id}:join", message=other_card)
-    assert await _answered(api, forged) == feature.WRONG_GROUP
+    assert await answered(api, forged) == feature.WRONG_GROUP
     # Bob replays Club's wizard data as if still a draft, and garbage ids.
     replay = club.tap_data(bob, f"ch:{club_id}:start:now", message=card)
-    assert await _answered(api, replay) == feature.ADMINS_ONLY
+    assert await answered(api, replay) == feature.ADMINS_ONLY
     garbage = club.tap_data(ann, "ch:99999999999999999999:join", message=card)
-    assert "out of date" in await _answered(api, garbage)
+    assert "out of date" in await answered(api, garbage)
     admin_replay = club.tap_data(ann, f"ch:{other_id}:days:28", message=card)
-    assert "out of date" in await _answered(api, admin_replay)
+    assert "out of date" in await answered(api, admin_replay)
 
     assert _members(database_url, club_id) == set() and _members(database_url, other_id) == set()
-    assert _challenges(database_url) == before
+    assert challenge_rows(database_url) == before
 
 
 async def test_a_forum_topic_is_where_the_challenge_lives(
@@ -210,9 +175,9 @@ async def test_a_forum_topic_is_where_the_challenge_lives(
     group = api.group("Forum club", kind="supergroup", forum=True, creator=ann)
     topic = group.create_topic("Walking")
     group.send(ann, "/challenge", thread_id=topic)
-    card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    card = await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     assert card.thread_id == topic
-    assert _challenges(database_url)[0]["thread_id"] == topic
+    assert challenge_rows(database_url)[0]["thread_id"] == topic
     group.send(ann, "/leaderboard", thread_id=topic)
     board = await group.wait_for_text("Forum club")
     assert board.thread_id == topic
@@ -224,13 +189,13 @@ async def test_migration_to_a_supergroup_keeps_the_challenge(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Growing club", creator=ann)
     group.send(ann, "/challenge")
-    card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    card = await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     group.tap(ann, "Join", message=card)
-    [before] = _challenges(database_url)
+    [before] = challenge_rows(database_url)
 
     moved = group.migrate()
-    await api.until(lambda: _challenges(database_url)[0]["chat_id"] == moved.id, timeout=5)
-    [after] = _challenges(database_url)
+    await api.until(lambda: challenge_rows(database_url)[0]["chat_id"] == moved.id, timeout=5)
+    [after] = challenge_rows(database_url)
     assert after["id"] == before["id"] and after["status"] == "running"
     assert _members(database_url, after["id"]) == {ann.id}
 
@@ -244,10 +209,10 @@ async def test_removal_archives_and_re_adding_offers_a_new_challenge(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Club", creator=ann)
     group.send(ann, "/challenge")
-    await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
 
     group.remove_bot(ann)
-    await api.until(lambda: _challenges(database_url)[0]["status"] == "archived", timeout=5)
+    await api.until(lambda: challenge_rows(database_url)[0]["status"] == "archived", timeout=5)
     sent_before = len(group.messages())
 
     group.add_bot(ann)
@@ -283,10 +248,10 @@ async def test_a_reply_to_a_group_that_just_moved_reaches_it_at_its_new_id(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Club", creator=ann)
     group.send(ann, "/challenge")
-    await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     moved = group.migrate()
     # A command sent in the old chat just before the move: its reply meets ChatMigrated.
     api.post(group.chat(), ann.as_user(), {"text": "/leaderboard"})
     note = await moved.wait_for_text("supergroup")
     assert note.body == texts.GROUP_MOVED
-    assert _challenges(database_url)[0]["chat_id"] == moved.id
+    assert challenge_rows(database_url)[0]["chat_id"] == moved.id
