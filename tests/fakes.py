@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from walkbot.app import queue_sources
@@ -83,3 +83,13 @@ def real_sources(
 ) -> tuple[Source[Any], ...]:
     """The sources the app registers, sending to `notifier` (by default one nobody reads)."""
     return queue_sources(notifier or RecordingNotifier(), sessions)
+
+
+@dataclass
+class FixedClock:
+    """A clock that stays where it is put: jobs and sources see exactly `at`."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at

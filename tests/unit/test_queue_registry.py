@@ -5,7 +5,6 @@ only records, send what the rows say."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.fakes import RecordingNotifier, real_sources
+from tests.fakes import FixedClock, RecordingNotifier, real_sources
 from tests.people import add_onboarded_person
 from walkbot.ports import Outcome
 from walkbot.ratelimit import _BACKGROUND
@@ -28,14 +27,6 @@ from walkbot.store.models import FailedDelivery
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday, GMT
 CHEERS, QUIET, GONE, FLAKY = -100_111, -100_222, -100_333, -100_444
 ALICE = 7_000_000_301
-
-
-@dataclass
-class FixedClock:
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def runtime_for(sessions: SessionFactory, *sources: Source[Any]) -> Runtime:
