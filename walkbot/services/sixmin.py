@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeGuard
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.domain import sixmin as domain
 from walkbot.domain.wording import clean_text
+from walkbot.store.claims import compare_and_set
 from walkbot.store.models import SixMinuteTest, User
 
 OPEN_STATUSES = ("setup", "running", "recording")
@@ -158,12 +157,7 @@ async def _claim(
     still = [col(SixMinuteTest.id) == test.id, col(SixMinuteTest.status) == "running"]
     if same_cue:
         still.append(col(SixMinuteTest.last_cue_index) == test.last_cue_index)
-    result = await session.exec(update(SixMinuteTest).where(*still).values(**values))
-    if result.rowcount != 1:
-        return False
-    for name, value in values.items():  # the row now says so; the object must not undo it
-        set_committed_value(test, name, value)
-    return True
+    return await compare_and_set(session, test, still, **values)
 
 
 async def overdue_tests(

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +16,7 @@ from walkbot.domain.screening import needs_support
 from walkbot.domain.wording import clean_text
 from walkbot.services import challenges, programme, sixmin
 from walkbot.services.users import get_user
+from walkbot.store.claims import compare_and_set
 from walkbot.store.models import User, Walk
 
 OPEN_STATUSES = ("ready", "active")
@@ -262,12 +262,7 @@ async def _claim(
     still = [col(Walk.id) == walk.id, col(Walk.status) == "active"]
     if same_cue:
         still.append(col(Walk.last_cue_index) == walk.last_cue_index)
-    result = await session.exec(update(Walk).where(*still).values(**values))
-    if result.rowcount != 1:
-        return False
-    for name, value in values.items():  # the row now says so; the object must not undo it
-        set_committed_value(walk, name, value)
-    return True
+    return await compare_and_set(session, walk, still, **values)
 
 
 async def active_walks(session: AsyncSession) -> list[Walk]:
