@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Chat, Message, Update, User
 
-from walkbot.bot import challenge_links, challenges
+from walkbot.bot import challenge_links, challenge_views, challenges
 from walkbot.bot.challenge_wizard import wizard_view
 from walkbot.domain.challenges import GOAL_TARGETS
 from walkbot.services.challenges import Draft, JoinResult, PastChallenge
@@ -156,7 +156,7 @@ def _past(**changes: object) -> PastChallenge:
 
 
 def test_past_challenges_name_winners_and_goals_in_the_groups_zone() -> None:
-    text = challenges.past_text(
+    text = challenge_views.past_text(
         [
             _past(),
             _past(winners=("Ann", "Bob")),
@@ -172,4 +172,4 @@ def test_past_challenges_name_winners_and_goals_in_the_groups_zone() -> None:
     assert "no walks counted" in lines[3]
     assert "group goal 100 walks: reached (120 walks)" in lines[4]
     # Sydney is 11 hours ahead: the same instants end a day later there.
-    assert "2 Mar–9 Mar" in challenges.past_text([_past()], "Australia/Sydney")
+    assert "2 Mar–9 Mar" in challenge_views.past_text([_past()], "Australia/Sydney")

@@ -19,6 +19,7 @@ from walkbot.domain.challenges import (
     BOARD_LINES,
     Entry,
     Measure,
+    local_dates,
     most_improved,
     progress_bar,
     ranked,
@@ -28,7 +29,7 @@ from walkbot.domain.challenges import (
 from walkbot.domain.schedule import local_date
 from walkbot.domain.wording import quantity
 from walkbot.services.challenge_posts import Occasion
-from walkbot.services.challenges import Board
+from walkbot.services.challenges import Board, PastChallenge
 
 TITLE_LIMIT = 48  # characters of the group's title in a header
 NAME_LIMIT = 24  # a display name is bounded upstream (20); this is a second guard
@@ -237,3 +238,23 @@ def _goal_result(board: Board) -> str:
         return f"🎉 Goal reached together!\n{progress}"
     share = board.total * 100 // target if target > 0 else 0
     return f"Together you walked {share}% of the way. Well done, everyone!\n{progress}"
+
+
+def past_text(past: Sequence[PastChallenge], zone: str) -> str:
+    """Finished challenges, newest first, with their winners (a shared win names everyone),
+    dated in the group's zone."""
+    lines = ["🏅 Past challenges"]
+    for done in past:
+        first, last = local_dates(done.starts_at, done.ends_at, zone)
+        span = f"{first:%-d %b}–{last:%-d %b %Y}"
+        total = score_text(done.measure, done.total)
+        if done.kind == "goal" and done.target is not None:
+            reached = "reached" if done.total >= done.target else "not reached"
+            result = f"group goal {score_text(done.measure, done.target)}: {reached} ({total})"
+        elif done.winners:
+            names = ", ".join(done.winners[:NAMES_IN_A_LINE])
+            result = f"{'winners' if len(done.winners) > 1 else 'winner'} {names}; group {total}"
+        else:
+            result = f"no walks counted; group {total}"
+        lines.append(f"• {span} · {MEASURE_WORDS[done.measure]}: {result}")
+    return "\n".join(lines)

@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -32,12 +30,11 @@ from walkbot.bot.feature import Feature
 from walkbot.bot.guard import Caller, Handler, Tap, for_person, on_button
 from walkbot.bot.replies import answer_tap, callback_fields, number_field, query_message
 from walkbot.context import WalkbotContext as Context
-from walkbot.domain import challenges as rules
 from walkbot.domain import timezones
 from walkbot.domain.profile import format_clock_time, parse_clock_time
 from walkbot.domain.wording import bounded
 from walkbot.services import challenges
-from walkbot.services.challenges import Board, Draft, PastChallenge
+from walkbot.services.challenges import Board, Draft
 from walkbot.services.users import get_user
 
 log = logging.getLogger(__name__)
@@ -48,7 +45,6 @@ GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 IN_CHAT = frozenset({ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR})
 ECHO_LIMIT = 32
 MIGRATION_LOCK = "walkbot.group-migrations"  # bot_data key
-MEASURE_LABELS = {"minutes": "backward minutes", "walks": "walks", "days": "active days"}
 
 ADMINS_ONLY = "Only the group's admins can manage its challenge."
 CHALLENGE_IN_PRIVATE = (
@@ -312,29 +308,7 @@ async def past_challenges(update: Update, context: Context, caller: GroupCaller)
     async with rt.transaction() as session:
         past = await challenges.past(session, chat_id=caller.chat.id)
         zone = (await challenges.group_settings(session, chat_id=caller.chat.id)).zone
-    await _say(context, caller, past_text(past, zone) if past else NO_PAST)
-
-
-def past_text(past: Sequence[PastChallenge], zone: str) -> str:
-    """Finished challenges, newest first, with their winners (a shared win names everyone)."""
-    lines = ["🏅 Past challenges"]
-    for done in past:
-        first = done.starts_at.astimezone(ZoneInfo(zone))
-        last = (done.ends_at - timedelta(seconds=1)).astimezone(ZoneInfo(zone))
-        span = f"{first:%-d %b}–{last:%-d %b %Y}"
-        what = MEASURE_LABELS.get(done.measure, done.measure)
-        total = rules.score_text(done.measure, done.total)
-        if done.kind == "goal" and done.target is not None:
-            reached = "reached" if done.total >= done.target else "not reached"
-            target = rules.score_text(done.measure, done.target)
-            result = f"group goal {target}: {reached} ({total})"
-        elif done.winners:
-            names = ", ".join(done.winners[:5])
-            result = f"{'winners' if len(done.winners) > 1 else 'winner'} {names}; group {total}"
-        else:
-            result = f"no walks counted; group {total}"
-        lines.append(f"• {span} · {what}: {result}")
-    return "\n".join(lines)
+    await _say(context, caller, challenge_views.past_text(past, zone) if past else NO_PAST)
 
 
 # ---- leaving --------------------------------------------------------------------------------

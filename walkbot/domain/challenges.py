@@ -97,6 +97,13 @@ def _require_days(days: int) -> None:
         raise ValueError(f"a challenge lasts at least one day, got {days}")
 
 
+def local_dates(starts_at: datetime, ends_at: datetime, zone: str) -> tuple[date, date]:
+    """The first and last calendar days in `zone` of the span [starts_at, ends_at)."""
+    require_aware(starts_at, "starts_at")
+    require_aware(ends_at, "ends_at")
+    return local_date(starts_at, zone), local_date(ends_at - timedelta(microseconds=1), zone)
+
+
 def window_from(starts_at: datetime, *, days: int, zone: str) -> Window:
     """The window of a launched challenge, rebuilt from its stored start, length and zone."""
     require_aware(starts_at, "starts_at")
