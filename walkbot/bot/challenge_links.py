@@ -10,6 +10,7 @@ from telegram.helpers import create_deep_linked_url
 
 from walkbot.bot import group_admin
 from walkbot.context import WalkbotContext as Context
+from walkbot.domain.wording import bounded
 from walkbot.services import challenges
 from walkbot.services.challenges import JoinResult
 
@@ -46,8 +47,7 @@ async def may_use_link(context: Context, code: str, user_id: int) -> bool:
 
 def bounded_title(title: str) -> str:
     """A group's title as we echo it: one line, bounded."""
-    flat = " ".join(title.split()) or "your group"
-    return flat if len(flat) <= TITLE_LIMIT else flat[: TITLE_LIMIT - 1] + "…"
+    return bounded(title, TITLE_LIMIT) or "your group"
 
 
 def joined_after_setup(title: str) -> str:

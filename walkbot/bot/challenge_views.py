@@ -27,7 +27,7 @@ from walkbot.domain.challenges import (
     winners,
 )
 from walkbot.domain.schedule import local_date
-from walkbot.domain.wording import quantity
+from walkbot.domain.wording import bounded, quantity
 from walkbot.services.challenge_posts import Occasion
 from walkbot.services.challenges import Board, PastChallenge
 
@@ -73,17 +73,12 @@ def card_markup(board: Board) -> InlineKeyboardMarkup | None:
 # ---- pieces ---------------------------------------------------------------------------------
 
 
-def _bounded(text: str, limit: int) -> str:
-    text = " ".join(text.split())  # no newlines or runs of spaces from a title or name
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _title(board: Board) -> str:
-    return _bounded(board.title, TITLE_LIMIT) or "This group"
+    return bounded(board.title, TITLE_LIMIT) or "This group"
 
 
 def _name(entry: Entry) -> str:
-    return _bounded(entry.name, NAME_LIMIT) or "Walker"
+    return bounded(entry.name, NAME_LIMIT) or "Walker"
 
 
 def _header(board: Board) -> str:
