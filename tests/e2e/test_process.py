@@ -226,3 +226,82 @@ async def test_sigkill_mid_fan_out_sends_nothing_twice_and_leaves_a_trace_of_the
     finally:
         if process.poll() is None:
             process.kill()
+
+
+async def test_sigterm_mid_walk_stops_within_10_s_and_the_restart_carries_on(
+    api: FakeBotApi, sessions: SessionFactory, database_url: str
+) -> None:
+    """SIGTERM while cues are due: a clean stop (exit 0) within 10 s, and the next process
+    picks the walk up from its row as after a SIGKILL."""
+    alice = await onboarded_chat(api, sessions, "Alice")
+    since = len(api.calls)
+    process = spawn(api, database_url)
+    try:
+        await polling(api, since)
+        await start_walk(alice, "2x10/10")
+        await alice.wait_for_text("BACKWARD", timeout=15)
+        process.send_signal(signal.SIGTERM)
+        assert await wait_exit(process, 10) == 0
+        output = process.stdout.read().decode() if process.stdout else ""
+        assert "walkbot stopped" in output
+        assert walk_row(database_url, alice.id)["status"] == "active"  # left for the restart
+
+        since = len(api.calls)
+        process = spawn(api, database_url)
+        await polling(api, since)
+        await alice.wait_for_text("Well done", timeout=40)
+        await alice.wait_for_text("How hard did that feel")
+        row = walk_row(database_url, alice.id)
+        assert (row["status"], row["end_reason"], row["rounds_done"]) == ("ended", "finished", 2)
+        bodies = [m.body for m in alice.messages()]
+        assert len(bodies) == len(set(bodies)), bodies  # no cue twice across the restart
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+async def test_sigterm_mid_fan_out_stops_within_10_s_and_the_restart_sends_the_rest_once(
+    api: FakeBotApi, sessions: SessionFactory, database_url: str
+) -> None:
+    """SIGTERM in the middle of a fan-out: the batch already claimed is finished, the process
+    exits 0 within 10 s, and the next one sends the rest: everyone once, nobody twice, and no
+    message left in flight."""
+    count, first_id = 150, 9_210_000_000
+    ids = range(first_id, first_id + count)
+    now = datetime.now(UTC)
+    async with transaction(sessions) as session:
+        session.add_all(
+            people_due_a_reminder(ids, now=now, zone="Europe/London", due_for=timedelta(seconds=5))
+        )
+
+    def delivered() -> Counter[int]:
+        return Counter(
+            int(c.params["chat_id"])
+            for c in api.calls
+            if c.method == "sendMessage" and c.status == 200 and int(c.params["chat_id"]) in ids
+        )
+
+    async def in_flight() -> set[int]:
+        async with transaction(sessions) as session:
+            rows = (await session.exec(select(FailedDelivery))).all()
+        return {r.chat_id for r in rows if r.detail == IN_FLIGHT and r.chat_id}
+
+    process = spawn(api, database_url)
+    try:
+        await api.until(lambda: len(delivered()) >= 30, timeout=20)
+        process.send_signal(signal.SIGTERM)
+        assert await wait_exit(process, 10) == 0
+        assert len(delivered()) < count  # stopped in the middle
+        assert await in_flight() == set()  # the claimed batch was finished, not abandoned
+
+        process = spawn(api, database_url)
+        deadline = time.monotonic() + 30
+        while set(delivered()) != set(ids):
+            assert time.monotonic() < deadline, f"{count - len(delivered())} never reached"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # more ticks: nothing may come twice
+        assert max(delivered().values()) == 1
+        assert await in_flight() == set()
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -28,7 +28,7 @@ async def test_a_failing_duplicate_check_apologises_once_and_handles_nothing(
     monkeypatch.setattr("walkbot.bot.dedupe.record_updates", failing)
     ann.send("/history")
     apology = await ann.next_message()
-    assert apology.body == texts.ERROR
+    assert apology.body == texts.STORE_DOWN  # the store is out of reach: nothing was saved
 
     monkeypatch.undo()
     ann.send("/help")
@@ -36,4 +36,4 @@ async def test_a_failing_duplicate_check_apologises_once_and_handles_nothing(
     # The next message is the answer to /help: /history was never handled behind the apology
     # and no second apology came.
     assert after.body.startswith("Here's what I can do")
-    assert [m.body for m in ann.messages()[-2:]] == [texts.ERROR, after.body]
+    assert [m.body for m in ann.messages()[-2:]] == [texts.STORE_DOWN, after.body]

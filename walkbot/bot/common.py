@@ -17,6 +17,7 @@ from walkbot.context import WalkbotContext as Context
 from walkbot.domain.wording import bounded
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
+from walkbot.store.db import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,12 @@ async def drop_duplicates(update: Update, context: Context) -> None:
         )
     try:
         first = await ledger.first_time(update.update_id)
-    except Exception:
+    except Exception as error:
         # Without the record we cannot tell a redelivery from a first delivery, and the store
         # the handler needs is failing too: apologise once and go no further. (Left to PTB,
         # the error handler apologised and then the handler ran and apologised again.)
         log.exception("could not record update %s; not handling it", update.update_id)
-        await _apologise(update)
+        await _apologise(update, error)
         raise ApplicationHandlerStop from None
     if not first:
         log.info("dropping duplicate update %s", update.update_id)
@@ -120,20 +121,22 @@ async def on_error(update: object, context: Context) -> None:
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
     if isinstance(update, Update):
-        await _apologise(update)
+        await _apologise(update, context.error)
 
 
-async def _apologise(update: Update) -> None:
+async def _apologise(update: Update, error: BaseException | None) -> None:
     """The short apology: the message first (Telegram refuses answers to taps older than
     10-15 s, and that refusal must not cost the person the apology), then the tap's spinner;
-    each failure only logged."""
+    each failure only logged. With the database out of reach, it says nothing could be saved
+    (the usual apology promises nothing is lost)."""
+    text = texts.STORE_DOWN if unreachable(error) else texts.ERROR
     if update.effective_chat is not None:
         try:
-            await update.effective_chat.send_message(texts.ERROR)
+            await update.effective_chat.send_message(text)
         except Exception:  # the apology itself failed; the log above holds the cause
             log.warning("could not send the apology", exc_info=True)
     if update.callback_query is not None:
-        await answer_tap(update.callback_query, texts.ERROR[:190])
+        await answer_tap(update.callback_query, text[:190])
 
 
 async def _blocked(update: Update, context: Context) -> None:

@@ -63,6 +63,11 @@ LOCATION_UNUSED = (
 LOCATION_NOT_NOW = "Thanks, but I only use a location to find your time zone. I haven't kept it."
 MEDIA_UNUSED = "That's lovely, but I can only read text and button taps."
 ERROR = "Sorry, something went wrong on my side. Nothing you told me is lost; please try again."
+# The database is out of reach (down or restarting): nothing was saved, and they should know.
+STORE_DOWN = (
+    "Sorry, I can't save anything right now. Please try again in a minute or two; "
+    "your walks so far are safe."
+)
 STALE_BUTTON = "That button is out of date."
 FLOOD = (
     "That's a lot of messages at once! I'll answer the first ones; the rest I've let go. "

@@ -11,6 +11,7 @@ from walkbot.sandbox.fakeapi import (
     FakeUser,
     Limits,
 )
+from walkbot.sandbox.faults import FaultPlan
 
 __all__ = [
     "GROUP_ANONYMOUS_BOT",
@@ -21,5 +22,6 @@ __all__ = [
     "FakeGroup",
     "FakeMessage",
     "FakeUser",
+    "FaultPlan",
     "Limits",
 ]

@@ -22,6 +22,8 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
+from walkbot.sandbox.faults import FaultPlan, Verdict
+
 TEST_TOKEN = "123456789:TEST-token-for-the-fake-bot-api-xyz"  # noqa: S105 - a fake, by design
 BOT_ID = 123456789
 # Who an anonymous group admin's messages come from; the group itself is their sender_chat.
@@ -577,6 +579,8 @@ class FakeBotApi:
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
         self.webhook_retry_seconds = 0.5
         self._webhook_task: asyncio.Task[None] | None = None
+        # Seeded faults at random points (walkbot/sandbox/faults.py); None: only fail_next's.
+        self.fault_plan: FaultPlan | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -697,6 +701,8 @@ class FakeBotApi:
     def callback(self, user: FakeUser, target: FakeMessage, data: str) -> dict[str, Any]:
         query_id = f"cq{next(self._update_ids)}"
         self.answered_callbacks[query_id] = None
+        if self.fault_plan is not None:
+            self.fault_plan.query_data[query_id] = data
         query = {
             "id": query_id,
             "from": user.as_user(),
@@ -834,12 +840,19 @@ class FakeBotApi:
         self.stats.requests += 1
         if request.match_info["token"] != self.token:
             return self._record(method, params, received, 401, _error(401, "Unauthorized"))
+        verdict: Verdict | None = None
         try:
             self._check_limits(method, params)
             fault = self._take_fault(method, params)
             if fault is not None:
                 extra = {"retry_after": fault.retry_after} if fault.retry_after else None
                 raise ApiError(fault.status, fault.description, extra)
+            if self.fault_plan is not None:
+                verdict = self.fault_plan.decide(method, params)
+                if verdict is not None and verdict.status:
+                    raise ApiError(verdict.status, verdict.description, verdict.parameters)
+                if verdict is not None and verdict.kind == "drop_before":
+                    return self._drop(request, method, params, received)
             handler = getattr(self, f"_m_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -850,7 +863,34 @@ class FakeBotApi:
             if error.status == 429:
                 self.stats.too_many_requests += 1
             body, status = _error(error.status, error.description, error.parameters), error.status
+        if self.fault_plan is not None and status == 200:
+            lost = verdict is not None and verdict.kind in ("slow", "drop_after")
+            self.fault_plan.accepted(method, params, body["result"], answer_lost=lost)
+            if verdict is not None and verdict.kind == "slow":
+                # Stored now; the answer comes after the bot's read timeout has gone by.
+                response = self._record(method, params, received, status, body)
+                await asyncio.sleep(self.fault_plan.slow_seconds)
+                return response
+            if verdict is not None and verdict.kind == "drop_after":
+                self._record(method, params, received, status, body)
+                return self._drop(request, method, params, received, record=False)
         return self._record(method, params, received, status, body)
+
+    def _drop(
+        self,
+        request: web.Request,
+        method: str,
+        params: dict[str, Any],
+        received: float,
+        *,
+        record: bool = True,
+    ) -> web.Response:
+        """Cut the connection without an answer (the bot sees a network error)."""
+        if record:
+            self._record(method, params, received, 0, {"ok": False, "dropped": True})
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
 
     def _record(
         self,
