@@ -44,19 +44,24 @@ def fault_plan(chosen: int) -> FaultPlan:
 
 @dataclass
 class Ledger:
-    """What the day expects: (chat, words) that must arrive, unless the chat is on record as
-    unreachable (a blocked person, a deleted account)."""
+    """What the day expects: (chat, words, kind) that must arrive, unless the chat is on record
+    as unreachable (a blocked person, a deleted account) or the message is on record as given
+    up on (a failed_deliveries row of that kind for that chat)."""
 
-    expected: list[tuple[int, str]] = field(default_factory=list)
+    expected: list[tuple[int, str, str]] = field(default_factory=list)
 
-    def expect(self, chat_id: int, *words: str) -> None:
-        self.expected.extend((chat_id, w) for w in words)
+    def expect(self, chat_id: int, kind: str, *words: str) -> None:
+        self.expected.extend((chat_id, w, kind) for w in words)
 
-    def missing(self, api: FakeBotApi, unreachable: set[int]) -> list[tuple[int, str]]:
+    def missing(self, api: FakeBotApi, database_url: str) -> list[tuple[int, str, str]]:
+        unreachable = unreachable_chats(database_url)
+        recorded = given_up(database_url)
         return [
-            (chat, words)
-            for chat, words in self.expected
-            if chat not in unreachable and not arrived(api, chat, words)
+            (chat, words, kind)
+            for chat, words, kind in self.expected
+            if chat not in unreachable
+            and (chat, kind) not in recorded
+            and not arrived(api, chat, words)
         ]
 
 
@@ -90,6 +95,12 @@ def unreachable_chats(database_url: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def given_up(database_url: str) -> set[tuple[int, str]]:
+    """(chat, kind) of every message on record as given up on."""
+    rows = scalar_rows(database_url, "SELECT chat_id, kind FROM failed_deliveries")
+    return {(int(chat), str(kind)) for chat, kind in rows}
+
+
 def stranded(database_url: str, unreachable: set[int]) -> list[tuple[Any, ...]]:
     """Walks still open or with a rating question owed, tests still running, for anyone
     reachable."""
@@ -105,7 +116,7 @@ def stranded(database_url: str, unreachable: set[int]) -> list[tuple[Any, ...]]:
     return [row for row in walks + tests if int(row[0]) not in unreachable]
 
 
-def sent_to(api: FakeBotApi, missing: list[tuple[int, str]]) -> dict[int, list[str]]:
+def sent_to(api: FakeBotApi, missing: list[tuple[int, str, str]]) -> dict[int, list[str]]:
     """What the chats that missed something were sent (for the failure message)."""
     return {
         chat: [
@@ -113,5 +124,5 @@ def sent_to(api: FakeBotApi, missing: list[tuple[int, str]]) -> dict[int, list[s
             for c in api.calls
             if str(c.params.get("chat_id")) == str(chat)
         ]
-        for chat in {chat for chat, _ in missing}
+        for chat in {chat for chat, _, _ in missing}
     }

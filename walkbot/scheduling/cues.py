@@ -18,6 +18,7 @@ from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
+from walkbot.scheduling.undelivered import RATING, WALK_CUE, WALK_END, note
 from walkbot.services import users
 from walkbot.services import walks as service
 from walkbot.store.models import Walk
@@ -101,6 +102,7 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
     if sent.blocked:
         await end_for_blocked(app, walk_id)
+    await note(app, sent, user_id=walk.user_id, kind=WALK_CUE)
 
 
 async def time_out(app: WalkbotApp, walk_id: int) -> None:
@@ -124,7 +126,9 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
     notifier = runtime_of(app).notifier
     if app.job_queue is not None:
         cancel_cues(app.job_queue, walk.id)
-    if (await notifier.walk_ended(walk.user_id, text)).blocked:
+    ended = await notifier.walk_ended(walk.user_id, text)
+    await note(app, ended, user_id=walk.user_id, kind=WALK_END)
+    if ended.blocked:
         await _blocked_after_walk(app, walk.id)
     elif await _ask_effort(app, walk) and app.job_queue is not None:
         schedule_rating_reminder(app.job_queue, walk, now)
@@ -140,6 +144,7 @@ async def _ask(app: WalkbotApp, walk: Walk, step: str, *, reminder: bool = False
     assert walk.id is not None
     notifier = runtime_of(app).notifier
     sent = await notifier.rating_prompt(walk.user_id, walk.id, step=step, reminder=reminder)
+    await note(app, sent, user_id=walk.user_id, kind=RATING)
     if sent.blocked:
         await _blocked_after_walk(app, walk.id)
         return False

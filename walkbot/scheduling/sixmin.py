@@ -14,6 +14,7 @@ from telegram.ext import JobQueue
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.domain import sixmin as domain
 from walkbot.scheduling.jobs import cancel_series, replace_series, row_id_of
+from walkbot.scheduling.undelivered import DISTANCE, SIXMIN_CUE, note
 from walkbot.services import sixmin as service
 from walkbot.services import users
 from walkbot.store.models import SixMinuteTest, User
@@ -82,6 +83,7 @@ async def fire_due_cue(app: WalkbotApp, test_id: int) -> None:
         return
     final = dispatch.action == "stop"
     sent = await rt.notifier.sixmin_cue(test.user_id, test_id, dispatch.text, final=final)
+    await note(app, sent, user_id=test.user_id, kind=SIXMIN_CUE)
     if sent.blocked:
         await end_for_blocked(app, test_id)
         return
@@ -89,6 +91,7 @@ async def fire_due_cue(app: WalkbotApp, test_id: int) -> None:
         if app.job_queue is not None:
             cancel_cues(app.job_queue, test_id)
         prompt = await rt.notifier.distance_prompt(test.user_id, test_id, units=units)
+        await note(app, prompt, user_id=test.user_id, kind=DISTANCE)
         if prompt.blocked:
             await end_for_blocked(app, test_id)
 
