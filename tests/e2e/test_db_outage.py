@@ -1,6 +1,7 @@
-"""PostgreSQL gone for 30 s during a walk and a reminder fan-out, then back: the bot keeps
-running, tells people it cannot save right now, and carries on without a restart; the walk is
-finished and every reminder goes out once.
+"""PostgreSQL gone for 30 s during two walks and a reminder fan-out, then back: the bot keeps
+running, tells people it cannot save right now, and carries on without a restart; a walk that
+ends after the outage finishes by its own cue, one whose end fell in the outage is wrapped up
+by the overdue sweep, and every reminder goes out once.
 
 The shared server cannot be stopped, so the bot reaches it through a TCP proxy
 (tests/e2e/pgproxy.py) that cuts every connection and refuses new ones for the outage. A real
@@ -77,8 +78,11 @@ async def test_postgres_down_for_30_s_mid_walk_and_mid_fan_out_then_back(
     database_url: str,
 ) -> None:
     alice = await onboarded_chat(api, sessions, "Alice", greeted=True)
+    bob = await onboarded_chat(api, sessions, "Bob", greeted=True)
     await start_walk(alice, "2x10/10")  # 40 s: cues at 0, 10, 20, 30 and the end at 40
+    await start_walk(bob, "1x10/10")  # ends at 20 s, in the outage: its last cue fails
     await alice.wait_for_text("BACKWARD", timeout=10)
+    await bob.wait_for_text("BACKWARD", timeout=10)
     async with transaction(sessions) as session:  # due in the middle of the outage
         session.add_all(
             people_due_a_reminder(
@@ -99,6 +103,10 @@ async def test_postgres_down_for_30_s_mid_walk_and_mid_fan_out_then_back(
     # question comes, and every reminder goes out once.
     await alice.wait_for_text("How hard did that feel", timeout=30)
     row = latest_row(database_url, "walks", alice.id)
+    assert row["status"] == "ended" and row["end_reason"] == "finished"
+    # Bob's walk ended while the database was away: the overdue sweep wraps it up.
+    await bob.wait_for_text("How hard did that feel", timeout=30)
+    row = latest_row(database_url, "walks", bob.id)
     assert row["status"] == "ended" and row["end_reason"] == "finished"
 
     def delivered() -> Counter[int]:
