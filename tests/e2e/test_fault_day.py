@@ -211,7 +211,7 @@ async def test_a_day_of_faults_loses_nothing_doubles_nothing_and_strands_nothing
     # Faults off; the bot is still answering, and the sweep has had time to tidy up.
     api.fault_plan = None
     newcomers[0].send("/help")
-    await newcomers[0].wait_for_text("", timeout=WAIT)
+    await newcomers[0].wait_for_text("what I can do", timeout=WAIT)
     await asyncio.sleep(3)  # a few sweeps and ticks: anything doubled would show now
     assert bot.app is not None and bot.app.running
 
