@@ -39,7 +39,9 @@ def retried_send(method: str, params: dict[str, Any]) -> bool:
 
 
 def fault_plan(chosen: int) -> FaultPlan:
-    return FaultPlan(chosen, harsh=retried_send)
+    """The day's plan; WALKBOT_FAULT_RATE=<0..1> (default 0.25) for a harsher exploratory day."""
+    rate = float(os.environ.get("WALKBOT_FAULT_RATE", "0.25"))
+    return FaultPlan(chosen, rate=rate, harsh=retried_send)
 
 
 @dataclass

@@ -136,8 +136,8 @@ async def test_a_day_of_faults_loses_nothing_doubles_nothing_and_strands_nothing
     database_url: str,
 ) -> None:
     chosen = seed()
-    print(f"\nfault day: seed {chosen} (WALKBOT_FAULT_SEED=<n> for another)")
     plan = fault_plan(chosen)
+    print(f"\nfault day: seed {chosen}, rate {plan.rate} (WALKBOT_FAULT_SEED=<n> for another)")
     plan.gone_chats.add(GONE)
     ledger = Ledger()
 
