@@ -28,6 +28,7 @@ async def test_a_409_on_polling_is_told_apart_and_asks_to_stop(
     running = Running(settings, host="127.0.0.1", poll_timeout=1)
     await running.start()
     try:
+        await running.wait_leading()
         assert not running.conflict.is_set()
         api.fail_next("getUpdates", status=409, retry_after=None, description=CONFLICT, times=2)
         async with asyncio.timeout(10):

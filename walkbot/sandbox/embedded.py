@@ -39,7 +39,13 @@ class RunningBot:
         return f"http://127.0.0.1:{self.web.port}"
 
     async def start(self) -> None:
+        """Returns once this bot leads: at once, unless another process holds the lease."""
         await self._running.start()
+        try:
+            await self._running.wait_leading()
+        except BaseException:
+            await self._running.stop()
+            raise
 
     async def stop(self) -> None:
         await self._running.stop()
