@@ -24,6 +24,8 @@ from walkbot.store.migrate import is_at_head, upgrade
 from walkbot.web import WEBHOOK_PATH, PortUnavailable, WebServer, build_web_app
 
 log = logging.getLogger("walkbot")
+# Two 409s from getUpdates this close together: another poller, not a handover's overlap.
+CONFLICT_WINDOW_S = 60.0
 LISTEN_ALL = "0.0.0.0"  # noqa: S104 - Telegram and the platform's health checks must reach it
 
 
@@ -58,6 +60,7 @@ class Running:
         self.leading = asyncio.Event()
         # Set when Telegram answers getUpdates with 409: another process polls with this token.
         self.conflict = asyncio.Event()
+        self._last_conflict: float | None = None  # time.monotonic() of the last 409
 
     async def start(self) -> None:
         """Everything a standby runs (the Application initialised, the web layer serving),
@@ -142,10 +145,18 @@ class Running:
             )
 
     def _polling_error(self, error: TelegramError) -> None:
-        """PTB retries a failed getUpdates for ever. A 409 will not pass: another walkbot is
-        polling with this token (or a webhook is set), and two would split the updates between
-        them. Say so once and let the caller stop; anything else is retried, as PTB does."""
+        """PTB retries a failed getUpdates for ever. A 409 that repeats will not pass: another
+        walkbot is polling with this token (or a webhook is set), and two would split the
+        updates between them. Say so once and let the caller stop; anything else is retried,
+        as PTB does. A single 409 is retried: when the lease passes on, the old leader's last
+        getUpdates (confirming its offset as it stops) can end the new leader's first long
+        poll once, and Telegram answers that one with 409."""
         if isinstance(error, Conflict):
+            now = time.monotonic()
+            last, self._last_conflict = self._last_conflict, now
+            if last is None or now - last > CONFLICT_WINDOW_S:
+                log.warning("Telegram said 409 once (a getUpdates overlapped); retrying")
+                return
             if not self.conflict.is_set():
                 log.error("another process is receiving this bot's updates (409); stopping")
             self.conflict.set()
