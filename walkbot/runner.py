@@ -36,8 +36,11 @@ class Running:
 
     `web_port`: where the web layer listens (0: any free port, None: no web layer, which only
     polling allows). Start: the socket is bound first (a taken port fails before any call to
-    Telegram), then initialize, post_init, start, serve, and set_webhook or start polling.
-    Stop: polling or serving ends (requests in flight finish), then stop and shutdown."""
+    Telegram), then initialize and serve: a standby (walkbot/lease.py). Once the lease is
+    held (`leading`; `wait_leading`), `_start_leading`: post_init, start, and set_webhook or
+    start polling. `term` ends when the lease is lost: the caller then stops this. Stop:
+    polling or serving ends (requests in flight finish), then stop and shutdown, and the
+    lease is given back last."""
 
     def __init__(
         self,
