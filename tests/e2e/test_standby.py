@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from walkbot.lease import Lease, lease_for
 from walkbot.runner import Running
 from walkbot.sandbox import FakeBotApi
+from walkbot.sandbox.embedded import RunningBot
 from walkbot.settings import Settings
 from walkbot.web import SECRET_HEADER
 
@@ -85,3 +86,13 @@ async def test_a_standby_refuses_webhook_posts_so_telegram_redelivers_them_to_th
         assert not api.calls_to("setWebhook")
     finally:
         await running.stop()
+
+
+async def test_an_embedded_bot_says_who_is_in_the_way_rather_than_wait_for_ever(
+    settings: Settings, held: Lease
+) -> None:
+    """A bot a failed test left running must not hang every later test on its database."""
+    bot = RunningBot(settings)
+    with pytest.raises(RuntimeError, match="another walkbot holds the lease"):
+        await bot.start(lease_timeout=0.5)
+    assert bot.app is None  # nothing left running
