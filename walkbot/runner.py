@@ -4,16 +4,19 @@ and walkbot's web layer (walkbot/web.py, on $PORT) until SIGTERM or SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+import time
 
 from telegram import Update
 from telegram.error import Conflict, TelegramError
 
 from walkbot.app import build_application
 from walkbot.clock import Clock
-from walkbot.context import WalkbotApp
+from walkbot.context import WalkbotApp, runtime_of
+from walkbot.lease import Lease, lease_for
 from walkbot.logs import configure_logging
 from walkbot.settings import Settings
 from walkbot.store.db import is_sqlite
@@ -21,6 +24,8 @@ from walkbot.store.migrate import is_at_head, upgrade
 from walkbot.web import WEBHOOK_PATH, PortUnavailable, WebServer, build_web_app
 
 log = logging.getLogger("walkbot")
+# Two 409s from getUpdates this close together: another poller, not a handover's overlap.
+CONFLICT_WINDOW_S = 60.0
 LISTEN_ALL = "0.0.0.0"  # noqa: S104 - Telegram and the platform's health checks must reach it
 
 
@@ -31,8 +36,11 @@ class Running:
 
     `web_port`: where the web layer listens (0: any free port, None: no web layer, which only
     polling allows). Start: the socket is bound first (a taken port fails before any call to
-    Telegram), then initialize, post_init, start, serve, and set_webhook or start polling.
-    Stop: polling or serving ends (requests in flight finish), then stop and shutdown."""
+    Telegram), then initialize and serve: a standby (walkbot/lease.py). Once the lease is
+    held (`leading`; `wait_leading`), `_start_leading`: post_init, start, and set_webhook or
+    start polling. `term` ends when the lease is lost: the caller then stops this. Stop:
+    polling or serving ends (requests in flight finish), then stop and shutdown, and the
+    lease is given back last."""
 
     def __init__(
         self,
@@ -49,12 +57,20 @@ class Running:
         self.web_port, self.poll_timeout = web_port, poll_timeout
         self.app: WalkbotApp | None = None
         self.web: WebServer | None = None
+        # Only the lease holder leads (walkbot/lease.py); the others are standbys.
+        self.lease: Lease = lease_for(settings.database_url)
+        self.term: asyncio.Task[None] | None = None  # _lead: ends when the lease is lost
+        self.leading = asyncio.Event()
         # Set when Telegram answers getUpdates with 409: another process polls with this token.
         self.conflict = asyncio.Event()
+        self._last_conflict: float | None = None  # time.monotonic() of the last 409
 
     async def start(self) -> None:
+        """Everything a standby runs (the Application initialised, the web layer serving),
+        then the lease task: once the lease is ours, `_lead` starts the leader's work."""
         settings = self.settings
         app = build_application(settings, clock=self.clock)
+        runtime_of(app).vitals.role = "standby"  # until the lease is ours
         web = None
         if self.web_port is not None:
             try:
@@ -68,40 +84,82 @@ class Running:
                 if app.post_shutdown is not None:
                     await app.post_shutdown(app)
                 raise
+        self.app, self.web = app, web
         try:
             await app.initialize()
-            if app.post_init is not None:
-                await app.post_init(app)
-            await app.start()
             if web is not None:
                 await web.start()
-            if settings.webhook_url:
-                secret = settings.webhook_secret
-                assert secret is not None  # Settings refuses a webhook without one
-                await app.bot.set_webhook(
-                    url=settings.webhook_url,
-                    secret_token=secret.get_secret_value(),
-                    allowed_updates=Update.ALL_TYPES,
-                )
-            else:
-                assert app.updater is not None
-                await app.updater.start_polling(
-                    poll_interval=0,
-                    timeout=self.poll_timeout,
-                    allowed_updates=Update.ALL_TYPES,
-                    error_callback=self._polling_error,
-                )
-        except BaseException:  # e.g. Telegram refused the webhook: leave nothing open behind
-            self.app, self.web = app, web
+        except BaseException:
             await self.stop()
             raise
-        self.app, self.web = app, web
+        self.term = asyncio.create_task(self._lead(app))
+
+    async def wait_leading(self) -> None:
+        """Until this process leads (raises what stopped it from starting to)."""
+        assert self.term is not None, "not started"
+        leading = asyncio.ensure_future(self.leading.wait())
+        try:
+            await asyncio.wait({leading, self.term}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            leading.cancel()
+        if self.term.done():
+            self.term.result()  # raises what failed
+            raise RuntimeError("the lease was lost before leading")
+
+    async def _lead(self, app: WalkbotApp) -> None:
+        """The leader's term: wait for the lease, do the leader's work until the lease is
+        lost (then return: the caller steps down). Raises when the work cannot start."""
+        waited = time.monotonic()
+        await self.lease.acquire()
+        log.info(
+            "walkbot leading (%s, after %.1f s as a standby)",
+            self.lease.name,
+            time.monotonic() - waited,
+        )
+        await self._start_leading(app)
+        runtime_of(app).vitals.role = "leader"
+        self.leading.set()
+        await self.lease.lost.wait()
+        log.error("walkbot lost the lease: stepping down")
+
+    async def _start_leading(self, app: WalkbotApp) -> None:
+        """What only the leader does: post_init (menus, cues.restore, sixmin.restore, the
+        dispatcher, the overdue sweep), the JobQueue and update handling, then polling or
+        the webhook. Stopped by `stop` in reverse order."""
+        settings = self.settings
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        if settings.webhook_url:
+            secret = settings.webhook_secret
+            assert secret is not None  # Settings refuses a webhook without one
+            await app.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0,
+                timeout=self.poll_timeout,
+                allowed_updates=Update.ALL_TYPES,
+                error_callback=self._polling_error,
+            )
 
     def _polling_error(self, error: TelegramError) -> None:
-        """PTB retries a failed getUpdates for ever. A 409 will not pass: another walkbot is
-        polling with this token (or a webhook is set), and two would split the updates between
-        them. Say so once and let the caller stop; anything else is retried, as PTB does."""
+        """PTB retries a failed getUpdates for ever. A 409 that repeats will not pass: another
+        walkbot is polling with this token (or a webhook is set), and two would split the
+        updates between them. Say so once and let the caller stop; anything else is retried,
+        as PTB does. A single 409 is retried: when the lease passes on, the old leader's last
+        getUpdates (confirming its offset as it stops) can end the new leader's first long
+        poll once, and Telegram answers that one with 409."""
         if isinstance(error, Conflict):
+            now = time.monotonic()
+            last, self._last_conflict = self._last_conflict, now
+            if last is None or now - last > CONFLICT_WINDOW_S:
+                log.warning("Telegram said 409 once (a getUpdates overlapped); retrying")
+                return
             if not self.conflict.is_set():
                 log.error("another process is receiving this bot's updates (409); stopping")
             self.conflict.set()
@@ -109,21 +167,32 @@ class Running:
             log.warning("polling failed, retrying: %s", error)
 
     async def stop(self) -> None:
+        """Stops whatever runs, leader's work first, and gives the lease back last: a
+        standby takes over only once nothing here acts any more."""
+        term, self.term = self.term, None
+        if term is not None and not term.done():
+            term.cancel()  # a standby waiting, or a leader watching its lease
+            with contextlib.suppress(asyncio.CancelledError):
+                await term
         app, self.app = self.app, None
         web, self.web = self.web, None
-        if app is None:
+        try:
+            if app is None:
+                if web is not None:
+                    await web.stop()
+                return
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()  # confirms the polling offset of what was received
             if web is not None:
-                await web.stop()
-            return
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()  # confirms the polling offset of what was received
-        if web is not None:
-            await web.stop()  # no new updates; those in flight are put in the queue first
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+                await web.stop()  # no new updates; those in flight are put in the queue first
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)
+        finally:
+            self.leading.clear()
+            await self.lease.release()
 
 
 def run(settings: Settings) -> int:
@@ -153,24 +222,36 @@ def run(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> bool:
-    """Run until a signal or a polling conflict; True when a conflict stopped it."""
+    """Run until a signal or a polling conflict; True when a conflict stopped it. A process
+    waits as a standby until it holds the lease; a leader that loses the lease stops all its
+    work at once and waits as a standby again (with a fresh Application)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    running = Running(settings, web_port=settings.port)
     mode = f"webhook at {WEBHOOK_PATH}" if settings.webhook_url else "polling"
-    log.info("walkbot starting (%s)", mode)
-    await running.start()
-    assert running.web is not None
-    log.info("walkbot running (web layer on port %s: /healthz)", running.web.port)
-    conflict = asyncio.ensure_future(running.conflict.wait())
-    signalled = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({conflict, signalled}, return_when=asyncio.FIRST_COMPLETED)
-        log.info("walkbot stopping")
-    finally:
-        conflict.cancel()
-        signalled.cancel()
-        await running.stop()
-    return running.conflict.is_set()
+    while True:
+        running = Running(settings, web_port=settings.port)
+        log.info("walkbot starting (%s)", mode)
+        await running.start()
+        assert running.web is not None and running.term is not None
+        log.info(
+            "walkbot running (web layer on port %s: /healthz); waiting for the lease (%s)",
+            running.web.port,
+            running.lease.name,
+        )
+        conflict = asyncio.ensure_future(running.conflict.wait())
+        signalled = asyncio.ensure_future(stop.wait())
+        term = running.term
+        try:
+            await asyncio.wait({conflict, signalled, term}, return_when=asyncio.FIRST_COMPLETED)
+            log.info("walkbot stopping")
+        finally:
+            conflict.cancel()
+            signalled.cancel()
+            await running.stop()
+        if term.done() and not term.cancelled():
+            term.result()  # the leader's work could not start: raise it
+            if not stop.is_set():
+                continue  # the lease was lost: back to standby
+        return running.conflict.is_set()

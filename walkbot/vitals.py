@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass
@@ -15,3 +16,6 @@ class Vitals:
     # sending), and when a dispatch last finished: together they tell ticking from stuck.
     last_tick_at: datetime | None = None
     last_dispatch_done_at: datetime | None = None
+    # Whether this process holds the lease and does the work (walkbot/lease.py), or waits as
+    # a hot standby. A web app built without the runner (tests) is the only process: leader.
+    role: Literal["leader", "standby"] = "leader"

@@ -130,6 +130,9 @@ def build_web_app(
         assert webhook_secret is not None
         if not secret_matches(request.headers.get(SECRET_HEADER), webhook_secret):
             return Response(status_code=403)  # the body is never read
+        if runtime_of(application).vitals.role != "leader":
+            # A standby handles nothing: Telegram redelivers the update later (the lease).
+            return Response(status_code=503, headers={"Retry-After": "2"})
         try:
             body = await read_capped(request, max_body_bytes)
         except BodyTooLarge:
@@ -153,6 +156,7 @@ def build_web_app(
             "status": "ok" if reachable else "unavailable",
             "database": "reachable" if reachable else "unreachable",
             "mode": "webhook" if webhook_secret is not None else "polling",
+            "role": vitals.role,
             "now": _iso(runtime.clock.now()),
             "last_update_at": _iso(vitals.last_update_at),
             "dispatcher": {

@@ -28,9 +28,29 @@ async def test_a_409_on_polling_is_told_apart_and_asks_to_stop(
     running = Running(settings, host="127.0.0.1", poll_timeout=1)
     await running.start()
     try:
+        await running.wait_leading()
         assert not running.conflict.is_set()
         api.fail_next("getUpdates", status=409, retry_after=None, description=CONFLICT, times=2)
         async with asyncio.timeout(10):
             await running.conflict.wait()
+    finally:
+        await running.stop()
+
+
+async def test_a_single_409_is_a_handover_overlap_and_polling_goes_on(
+    api: FakeBotApi, settings: Settings
+) -> None:
+    """When the lease passes on, the old leader's last getUpdates can end the new leader's
+    first long poll once (Telegram answers it 409): that is retried, not a reason to stop."""
+    running = Running(settings, host="127.0.0.1", poll_timeout=1)
+    await running.start()
+    try:
+        await running.wait_leading()
+        api.fail_next("getUpdates", status=409, retry_after=None, description=CONFLICT)
+        await api.wait_for(lambda c: c.method == "getUpdates" and c.status == 409, timeout=10)
+        alice = api.user("Alice")
+        alice.send("/start")
+        await alice.wait_for_text("walkbot", timeout=10)  # still polling
+        assert not running.conflict.is_set()
     finally:
         await running.stop()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.engine import make_url
+
 from walkbot.clock import Clock
 from walkbot.context import WalkbotApp
 from walkbot.runner import Running
 from walkbot.settings import Settings
 from walkbot.web import WebServer
+
+LEASE_TIMEOUT_S = 30.0
 
 
 class RunningBot:
@@ -19,6 +25,7 @@ class RunningBot:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self._where = make_url(settings.database_url).render_as_string(hide_password=True)
         if web_port is None and settings.webhook_url:
             web_port = settings.port
         self._running = Running(
@@ -38,8 +45,20 @@ class RunningBot:
         assert self.web is not None, "no web layer: pass web_port"
         return f"http://127.0.0.1:{self.web.port}"
 
-    async def start(self) -> None:
+    async def start(self, *, lease_timeout: float = LEASE_TIMEOUT_S) -> None:
+        """Returns once this bot leads: at once, unless another bot holds the lease on this
+        database (then this waits as a standby, and says so after `lease_timeout`, rather
+        than hang a test run behind a bot some test left running)."""
         await self._running.start()
+        try:
+            async with asyncio.timeout(lease_timeout):
+                await self._running.wait_leading()
+        except TimeoutError:
+            await self._running.stop()
+            raise RuntimeError(f"another walkbot holds the lease on {self._where}") from None
+        except BaseException:
+            await self._running.stop()
+            raise
 
     async def stop(self) -> None:
         await self._running.stop()
