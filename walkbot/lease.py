@@ -11,10 +11,18 @@ for the lease, and the first to get it takes over when the leader dies.
   killed, its socket closes and PostgreSQL frees the lock at once; when the leader's host
   dies or the network drops, the server's TCP keepalives (set on the session: idle 5 s, then
   3 probes 2 s apart) end the session within about 11 s. The holder checks its connection
-  every `check_seconds`, giving up after `check_timeout` (so within about 7 s, before the
-  server could have freed the lock): if the check fails, `lost` is set and the caller steps
-  down at once. The compare-and-set on each cue and the queue's SKIP LOCKED stay the last
-  line should two processes ever act at once.
+  every `check_seconds`, giving up after `check_timeout`. A failed check is doubt, not
+  loss: the same failure is what a PostgreSQL outage looks like, and during one nobody else
+  can take the lock, while the bot should keep answering ("I can't save anything right
+  now") rather than fall silent. So `in_doubt` is set and the holder keeps working, then
+  after `doubt_grace` (longer than a standby's retry, so a standby that can reach the
+  database wins a lock the server has freed) tries to take the lock again on a new session
+  every `retry_seconds`: taken, the doubt is over (an outage passed, or the session was
+  ended under a healthy leader and nobody took it); refused, someone else leads and `lost`
+  is set, and the caller steps down at once. While in doubt the leader cannot reach the
+  database, so it can claim no cue and no queued message (the compare-and-set on each cue
+  and the queue's SKIP LOCKED are the last line); a polling 409 while in doubt means another
+  process leads and ends the doubt as a loss (walkbot/runner.py).
 - SQLite (`FileLease`): the embedded database lives on one machine, so an exclusive
   `flock` on a file beside it (`walkbot.db.lease`) does the same: a second `walkbot run` on
   the same file waits as a standby, and the kernel frees the lock when the holder dies. A
@@ -45,6 +53,7 @@ LEASE_KEY = int.from_bytes(b"walkbot", "big")
 RETRY_SECONDS = 2.0
 CHECK_SECONDS = 2.0
 CHECK_TIMEOUT = 5.0
+DOUBT_GRACE = 5.0  # > RETRY_SECONDS: a standby that can reach the database goes first
 # Server side: a session whose peer vanished (host down, network gone) ends after about
 # idle + interval * count seconds, and with it the lock.
 KEEPALIVE = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 2, "tcp_keepalives_count": 3}
@@ -52,8 +61,10 @@ KEEPALIVE = {"tcp_keepalives_idle": 5, "tcp_keepalives_interval": 2, "tcp_keepal
 
 class Lease(Protocol):
     name: str  # for the logs: "postgresql advisory lock", "file lock", ...
-    # Set when a held lease may have been lost: the holder must stop acting at once.
+    # Set when the held lease is lost (another process took it): stop acting at once.
     lost: asyncio.Event
+    # Set while the holder cannot tell (its session failed; the database may be down).
+    in_doubt: asyncio.Event
 
     async def acquire(self) -> None:
         """Return once the lease is held (waits as a standby until then)."""
@@ -76,6 +87,7 @@ class AlwaysLeader:
 
     def __init__(self) -> None:
         self.lost = asyncio.Event()
+        self.in_doubt = asyncio.Event()  # never: nothing to lose
 
     async def acquire(self) -> None:
         return None
@@ -92,6 +104,7 @@ class FileLease:
     def __init__(self, path: Path, *, retry_seconds: float = RETRY_SECONDS) -> None:
         self.path, self.retry_seconds = path, retry_seconds
         self.lost = asyncio.Event()
+        self.in_doubt = asyncio.Event()  # never: a file lock lasts as long as the process
         self._file: IO[bytes] | None = None
 
     def _try(self) -> bool:
@@ -130,6 +143,7 @@ class PgLease:
         retry_seconds: float = RETRY_SECONDS,
         check_seconds: float = CHECK_SECONDS,
         check_timeout: float = CHECK_TIMEOUT,
+        doubt_grace: float = DOUBT_GRACE,
     ) -> None:
         self._conninfo = (
             make_url(database_url)
@@ -138,8 +152,9 @@ class PgLease:
         )
         self.key = key
         self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
-        self.check_timeout = check_timeout
+        self.check_timeout, self.doubt_grace = check_timeout, doubt_grace
         self.lost = asyncio.Event()
+        self.in_doubt = asyncio.Event()
         self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
         self._watch: asyncio.Task[None] | None = None
 
@@ -173,6 +188,7 @@ class PgLease:
 
     async def acquire(self) -> None:
         self.lost.clear()
+        self.in_doubt.clear()
         while True:
             try:
                 async with asyncio.timeout(self.check_timeout + 5):
@@ -187,7 +203,8 @@ class PgLease:
         self._watch = asyncio.create_task(self._watch_connection())
 
     async def _watch_connection(self) -> None:
-        """While held: the lock lives as long as this session, so check the session."""
+        """While held: the lock lives as long as this session, so check the session; when
+        it fails, find out whether the lock is still ours (see the module's docstring)."""
         while True:
             await asyncio.sleep(self.check_seconds)
             connection = self._connection
@@ -196,9 +213,31 @@ class PgLease:
                 async with asyncio.timeout(self.check_timeout):
                     await connection.execute("SELECT 1")
             except (AssertionError, psycopg.Error, OSError, TimeoutError) as error:
-                log.error("lease: the connection holding it failed (%s)", type(error).__name__)
-                self.lost.set()
-                return
+                log.error(
+                    "lease: the connection holding it failed (%s); working on while in doubt",
+                    type(error).__name__,
+                )
+                self.in_doubt.set()
+                await self._drop()
+                if not await self._take_back():
+                    log.error("lease: another process holds it now")
+                    self.lost.set()
+                    return
+                log.warning("lease: the lock is ours again")
+                self.in_doubt.clear()
+
+    async def _take_back(self) -> bool:
+        """After `doubt_grace`, try for the lock on a new session until the database
+        answers: True when it is ours again, False when another process holds it."""
+        await asyncio.sleep(self.doubt_grace)
+        while True:
+            try:
+                async with asyncio.timeout(self.check_timeout + 5):
+                    return await self._try()
+            except (psycopg.Error, OSError, TimeoutError) as error:
+                log.warning("lease: cannot reach the database (%s); retrying", type(error).__name__)
+                await self._drop()
+            await asyncio.sleep(self.retry_seconds)
 
     async def _drop(self) -> None:
         connection, self._connection = self._connection, None

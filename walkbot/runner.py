@@ -153,8 +153,14 @@ class Running:
         updates between them. Say so once and let the caller stop; anything else is retried,
         as PTB does. A single 409 is retried: when the lease passes on, the old leader's last
         getUpdates (confirming its offset as it stops) can end the new leader's first long
-        poll once, and Telegram answers that one with 409."""
+        poll once, and Telegram answers that one with 409. A 409 while the lease is in doubt
+        (walkbot/lease.py) means another process took it: step down."""
         if isinstance(error, Conflict):
+            if self.lease.in_doubt.is_set():
+                # Our lease session failed and another process polls: it holds the lease.
+                log.error("Telegram said 409 while the lease was in doubt: another leads")
+                self.lease.lost.set()
+                return
             now = time.monotonic()
             last, self._last_conflict = self._last_conflict, now
             if last is None or now - last > CONFLICT_WINDOW_S:

@@ -54,3 +54,24 @@ async def test_a_single_409_is_a_handover_overlap_and_polling_goes_on(
         assert not running.conflict.is_set()
     finally:
         await running.stop()
+
+
+async def test_a_409_while_the_lease_is_in_doubt_means_another_leads_and_steps_down(
+    api: FakeBotApi, settings: Settings
+) -> None:
+    """A leader whose lease session failed works on in doubt (walkbot/lease.py); another
+    process polling (Telegram's 409) can only mean it took the lease: step down, not exit."""
+    running = Running(settings, host="127.0.0.1", poll_timeout=1)
+    await running.start()
+    try:
+        await running.wait_leading()
+        running.lease.in_doubt.set()
+        api.fail_next("getUpdates", status=409, retry_after=None, description=CONFLICT)
+        async with asyncio.timeout(10):
+            await running.lease.lost.wait()
+        assert not running.conflict.is_set()  # a step-down, not "another bot: stop"
+        assert running.term is not None
+        async with asyncio.timeout(10):
+            await running.term  # the leader's term is over: the caller steps down
+    finally:
+        await running.stop()

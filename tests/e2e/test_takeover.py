@@ -211,11 +211,14 @@ async def test_a_standby_takes_over_a_killed_leader_mid_walk_and_mid_fan_out(
         await new_leader.becomes("leader")
         assert await still_standby.role() == "standby"
 
-        # The new leader's lease session ends under it (the network, the server): it steps
-        # down at once, and the lease passes on (to the other standby, or back to it).
+        # The new leader's lease session ends under it (the network, the server): it works on
+        # in doubt, the other standby takes the freed lock (it tries every 2 s; the leader
+        # waits 5 s before trying again), the old one is refused and steps down, and the
+        # lease passes on (to the other standby, or back to it).
         polls = len(api.calls_to("deleteWebhook"))
         await asyncio.to_thread(_end_lease_session, database_url)
-        await until(lambda: new_leader.said("stepping down") == 1, 20, "a step-down")
+        await until(lambda: new_leader.said("working on while in doubt") == 1, 20, "doubt")
+        await until(lambda: new_leader.said("stepping down") == 1, 30, "a step-down")
         await until(lambda: sum(b.said("walkbot leading") for b in standbys) == 2, 30, "a new term")
         await api.until(lambda: len(api.calls_to("deleteWebhook")) > polls, timeout=30)
         # The one that stepped down starts afresh as a standby (a new web layer), then either

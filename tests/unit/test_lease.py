@@ -1,5 +1,6 @@
 """The lease (walkbot/lease.py): one holder at a time; a standby gets it once the holder lets
-go or dies; a holder whose PostgreSQL session ends knows at once that it may have lost it."""
+go or dies; a holder whose PostgreSQL session ends is in doubt at once, and either takes the
+lock back (nobody else could: the database was away) or knows it lost it."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ async def test_an_advisory_lease_has_one_holder_and_a_standby_takes_over_when_it
     postgres_url: str,
 ) -> None:
     key = LEASE_KEY + 1  # not walkbot's own key: no bot of another test is ever in the way
-    leader = PgLease(postgres_url, key=key, retry_seconds=0.05, check_seconds=0.05)
+    # The leader waits 3 s before trying to take the lock back; the standby tries every 0.05 s.
+    leader = PgLease(postgres_url, key=key, retry_seconds=0.05, check_seconds=0.05, doubt_grace=3.0)
     standby = PgLease(postgres_url, key=key, retry_seconds=0.05, check_seconds=0.05)
     try:
         await leader.acquire()
@@ -76,8 +78,10 @@ async def test_an_advisory_lease_has_one_holder_and_a_standby_takes_over_when_it
         assert pid is not None
         await asyncio.to_thread(_terminate, postgres_url, pid)
         # Generous bounds: the holder checks every 0.05 s, the standby tries as often.
-        await asyncio.wait_for(leader.lost.wait(), 10)
+        await asyncio.wait_for(leader.in_doubt.wait(), 10)
+        assert not leader.lost.is_set()  # doubt, not loss: the database may just be away
         await asyncio.wait_for(taking_over, 10)
+        await asyncio.wait_for(leader.lost.wait(), 15)  # it tried again and was refused
         assert not standby.lost.is_set()
     finally:
         await leader.release()
@@ -96,3 +100,31 @@ async def test_a_released_advisory_lease_is_free_at_once(postgres_url: str) -> N
     finally:
         await first.release()
         await second.release()
+
+
+async def test_a_leader_whose_session_failed_takes_the_lock_back_when_nobody_else_did(
+    postgres_url: str,
+) -> None:
+    """A PostgreSQL outage looks the same to the leader as losing its session: it works on in
+    doubt and, the database back with nobody else holding the lock, leads on."""
+    key = LEASE_KEY + 3
+    leader = PgLease(postgres_url, key=key, retry_seconds=0.05, check_seconds=0.05, doubt_grace=0.1)
+    try:
+        await leader.acquire()
+        pid = leader.backend_pid
+        assert pid is not None
+        await asyncio.to_thread(_terminate, postgres_url, pid)
+        await asyncio.wait_for(leader.in_doubt.wait(), 10)
+        for _ in range(500):  # 10 s at most
+            if not leader.in_doubt.is_set():
+                break
+            await asyncio.sleep(0.02)
+        assert not leader.in_doubt.is_set() and not leader.lost.is_set()
+        assert leader.backend_pid not in (None, pid)  # a new session holds it
+        other = PgLease(postgres_url, key=key)
+        try:
+            assert not await other._try()  # and it is held
+        finally:
+            await other.release()
+    finally:
+        await leader.release()
