@@ -14,9 +14,9 @@ from sqlmodel import col, select
 
 from tests.e2e.test_webhook import webhook_bot  # noqa: F401 - the webhook-mode fixture
 from tests.people import onboarded_chat
-from walkbot import inbox
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
+from walkbot.services import updates
 from walkbot.services.updates import Received, store_updates
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import InboxUpdate
@@ -77,7 +77,7 @@ async def test_a_store_failing_at_receipt_answers_503_and_the_retry_is_handled_o
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
-    real = inbox.store_updates
+    real = updates.store_updates
     failures: list[int] = []
 
     async def fails_once(session: Any, **kwargs: Any) -> set[int]:

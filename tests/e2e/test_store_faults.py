@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.people import onboarded_chat
-from walkbot import inbox
 from walkbot.bot import texts
 from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
+from walkbot.services import updates
 from walkbot.store.db import SessionFactory
 
 
@@ -50,7 +50,7 @@ async def test_a_failing_store_at_receipt_is_fetched_again_and_handled_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
-    real = inbox.store_updates
+    real = updates.store_updates
     failures: list[int] = []
 
     async def fails_once(session: Any, **kwargs: Any) -> set[int]:
