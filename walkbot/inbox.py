@@ -16,7 +16,7 @@ marked done in the same transaction as the handler's first write.
 
 Stores and after-handler marks are group commits, as the de-duplication record before them
 was (docs/performance.md): what arrives while a write is under way waits for it and goes in
-with the next one, one statement and one commit, and only one such write runs at a time.
+with the next one, one commit for all of it, and only one such write runs at a time.
 
 What "exactly once" covers, and what it cannot, is in docs/reliability.md.
 """
@@ -158,12 +158,18 @@ class GroupWrite(Generic[T]):
                 claim.set_result(mine)
 
 
-async def _store(session: AsyncSession, items: list[Received], now: datetime) -> set[int]:
-    return await store_updates(session, received=items, now=now)
+async def _write(session: AsyncSession, items: list[Received | int], now: datetime) -> set[int]:
+    """Stores (Received) and marks after handlers (update ids) waiting together go in one
+    transaction: under load, a batch fetched shares its commit with the marks of those just
+    answered. An update is never stored and marked in one batch (it is marked once handled)."""
+    received = [item for item in items if isinstance(item, Received)]
+    finished = [item for item in items if isinstance(item, int)]
+    new = await store_updates(session, received=received, now=now)
+    return new | await finish_updates(session, update_ids=finished, now=now)
 
 
-async def _finish(session: AsyncSession, items: list[int], now: datetime) -> set[int]:
-    return await finish_updates(session, update_ids=items, now=now)
+def _key(item: Received | int) -> int:
+    return item if isinstance(item, int) else item.update_id
 
 
 class Inbox:
@@ -171,8 +177,7 @@ class Inbox:
         self, transaction: Transaction, now: Callable[[], datetime], *, hold: Path | None = None
     ) -> None:
         self._transaction = transaction
-        self._stores = GroupWrite(transaction, now, _store, lambda item: item.update_id)
-        self._finishes = GroupWrite(transaction, now, _finish, lambda uid: uid)
+        self._writes: GroupWrite[Received | int] = GroupWrite(transaction, now, _write, _key)
         self._refused: set[int] = set()
         self._hold = hold
 
@@ -180,7 +185,7 @@ class Inbox:
         """Store the updates before they are acknowledged; returns the ids stored now (the
         others were stored before: redeliveries). Raises when the store fails: then nothing
         may be acknowledged."""
-        return await self._stores(received)
+        return await self._writes(received)
 
     def refuse(self, update_ids: Collection[int]) -> None:
         """Redeliveries that polling hands to PTB anyway (its offset must move past them):
@@ -195,7 +200,7 @@ class Inbox:
 
     async def finish(self, update_id: int) -> bool:
         """Mark done after the handler (it wrote nothing, or failed). False: it was done."""
-        return update_id in await self._finishes([update_id])
+        return update_id in await self._writes([update_id])
 
     async def unfinished(self) -> list[tuple[int, dict[str, Any]]]:
         async with self._transaction() as session:

@@ -165,6 +165,20 @@ async def test_stores_arriving_together_share_a_commit_and_a_repeat_is_not_new(
     assert await inbox.store([update(3)]) == set()
 
 
+async def test_a_store_and_a_mark_waiting_together_share_a_commit(
+    sessions: SessionFactory,
+) -> None:
+    counting = Counting(sessions)
+    inbox = Inbox(counting.transaction, lambda: NOW)
+    stored, also_stored, marked = await asyncio.gather(
+        inbox.store([update(1)]), inbox.store([update(2)]), inbox.finish(1)
+    )
+    assert (stored, also_stored, marked) == ({1}, {2}, True)
+    assert counting.transactions == 2  # the first alone; the second store with the mark
+    assert await inbox.finish(1) is False
+    assert [uid for uid, _ in await inbox.unfinished()] == [2]
+
+
 async def test_a_failed_store_fails_its_batch_and_stores_nothing(sessions: SessionFactory) -> None:
     counting = Counting(sessions)
     inbox = Inbox(counting.transaction, lambda: NOW)
