@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
@@ -164,8 +165,10 @@ async def _write(session: AsyncSession, items: list[Received | int], now: dateti
     answered. An update is never stored and marked in one batch (it is marked once handled)."""
     received = [item for item in items if isinstance(item, Received)]
     finished = [item for item in items if isinstance(item, int)]
-    new = await store_updates(session, received=received, now=now)
-    return new | await finish_updates(session, update_ids=finished, now=now)
+    new = await store_updates(session, received=received, now=now) if received else set()
+    if finished:
+        new |= await finish_updates(session, update_ids=finished, now=now)
+    return new
 
 
 def _key(item: Received | int) -> int:
@@ -178,7 +181,7 @@ class Inbox:
     ) -> None:
         self._transaction = transaction
         self._writes: GroupWrite[Received | int] = GroupWrite(transaction, now, _write, _key)
-        self._refused: set[int] = set()
+        self._refused: Counter[int] = Counter()
         self._hold = hold
 
     async def store(self, received: Sequence[Received]) -> set[int]:
@@ -189,12 +192,15 @@ class Inbox:
 
     def refuse(self, update_ids: Collection[int]) -> None:
         """Redeliveries that polling hands to PTB anyway (its offset must move past them):
-        dropped when they reach the update processor."""
+        as many copies of each id as are given here are dropped when they reach the update
+        processor. (Which copy of an id is handled does not matter: they are the same.)"""
         self._refused.update(update_ids)
 
     def take_refused(self, update_id: int) -> bool:
-        if update_id in self._refused:
-            self._refused.discard(update_id)
+        if self._refused[update_id] > 0:
+            self._refused[update_id] -= 1
+            if not self._refused[update_id]:
+                del self._refused[update_id]
             return True
         return False
 

@@ -66,7 +66,13 @@ class InboxBot(ExtBot[None]):
                     f"could not store {len(updates)} updates ({type(error).__name__}); "
                     "they will be fetched again"
                 ) from None
-            self._inbox.refuse([u.update_id for u in updates if u.update_id not in new])
+            refused = []
+            for update in updates:  # stored before, or a second copy in this batch
+                if update.update_id in new:
+                    new.discard(update.update_id)
+                else:
+                    refused.append(update.update_id)
+            self._inbox.refuse(refused)
         return updates
 
 
