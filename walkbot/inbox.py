@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 T = TypeVar("T")
+K = TypeVar("K")
 
 # TEST ONLY. Set to a file path, the bot writes each update's id to that file when it is about
 # to be handled and then waits for ever instead of handling it: the e2e tests SIGKILL it there,
@@ -101,7 +102,7 @@ def settle(handling: Handling | None, *, committed: bool) -> None:
         handling.state = "done" if committed else "open"
 
 
-class GroupWrite(Generic[T]):
+class GroupWrite(Generic[T, K]):
     """Writes of keyed items, grouped: callers arriving while a write is under way wait for it
     and go in together with the next one. `write` answers the keys that were new; each caller
     gets its own new keys, and a key sent by two callers in one batch counts for the first."""
@@ -110,15 +111,15 @@ class GroupWrite(Generic[T]):
         self,
         transaction: Transaction,
         now: Callable[[], datetime],
-        write: Callable[[AsyncSession, list[T], datetime], Awaitable[set[int]]],
-        key: Callable[[T], int],
+        write: Callable[[AsyncSession, list[T], datetime], Awaitable[set[K]]],
+        key: Callable[[T], K],
     ) -> None:
         self._transaction, self._now, self._write, self._key = transaction, now, write, key
-        self._waiting: list[tuple[list[T], asyncio.Future[set[int]]]] = []
+        self._waiting: list[tuple[list[T], asyncio.Future[set[K]]]] = []
         self._writing = asyncio.Lock()  # first come, first served
 
-    async def __call__(self, items: Sequence[T]) -> set[int]:
-        claim: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
+    async def __call__(self, items: Sequence[T]) -> set[K]:
+        claim: asyncio.Future[set[K]] = asyncio.get_running_loop().create_future()
         entry = (list(items), claim)
         self._waiting.append(entry)
         try:
@@ -135,7 +136,7 @@ class GroupWrite(Generic[T]):
             claim.cancel()
             raise
 
-    async def _flush(self, batch: list[tuple[list[T], asyncio.Future[set[int]]]]) -> None:
+    async def _flush(self, batch: list[tuple[list[T], asyncio.Future[set[K]]]]) -> None:
         try:
             async with self._transaction() as session:
                 new = await self._write(
@@ -159,20 +160,28 @@ class GroupWrite(Generic[T]):
                 claim.set_result(mine)
 
 
-async def _write(session: AsyncSession, items: list[Received | int], now: datetime) -> set[int]:
+Key = tuple[Literal["stored", "marked"], int]
+
+
+async def _write(session: AsyncSession, items: list[Received | int], now: datetime) -> set[Key]:
     """Stores (Received) and marks after handlers (update ids) waiting together go in one
     transaction: under load, a batch fetched shares its commit with the marks of those just
-    answered. An update is never stored and marked in one batch (it is marked once handled)."""
+    answered. Their answers are kept apart: a redelivery stored in the batch that marks its
+    original is not new."""
     received = [item for item in items if isinstance(item, Received)]
     finished = [item for item in items if isinstance(item, int)]
-    new = await store_updates(session, received=received, now=now) if received else set()
+    new: set[Key] = set()
+    if received:
+        stored = await store_updates(session, received=received, now=now)
+        new |= {("stored", uid) for uid in stored}
     if finished:
-        new |= await finish_updates(session, update_ids=finished, now=now)
+        marked = await finish_updates(session, update_ids=finished, now=now)
+        new |= {("marked", uid) for uid in marked}
     return new
 
 
-def _key(item: Received | int) -> int:
-    return item if isinstance(item, int) else item.update_id
+def _key(item: Received | int) -> Key:
+    return ("marked", item) if isinstance(item, int) else ("stored", item.update_id)
 
 
 class Inbox:
@@ -180,7 +189,7 @@ class Inbox:
         self, transaction: Transaction, now: Callable[[], datetime], *, hold: Path | None = None
     ) -> None:
         self._transaction = transaction
-        self._writes: GroupWrite[Received | int] = GroupWrite(transaction, now, _write, _key)
+        self._writes: GroupWrite[Received | int, Key] = GroupWrite(transaction, now, _write, _key)
         self._refused: Counter[int] = Counter()
         self._hold = hold
 
@@ -188,7 +197,7 @@ class Inbox:
         """Store the updates before they are acknowledged; returns the ids stored now (the
         others were stored before: redeliveries). Raises when the store fails: then nothing
         may be acknowledged."""
-        return await self._writes(received)
+        return {uid for _, uid in await self._writes(received)}
 
     def refuse(self, update_ids: Collection[int]) -> None:
         """Redeliveries that polling hands to PTB anyway (its offset must move past them):
@@ -206,7 +215,7 @@ class Inbox:
 
     async def finish(self, update_id: int) -> bool:
         """Mark done after the handler (it wrote nothing, or failed). False: it was done."""
-        return update_id in await self._writes([update_id])
+        return ("marked", update_id) in await self._writes([update_id])
 
     async def unfinished(self) -> list[tuple[int, dict[str, Any]]]:
         async with self._transaction() as session:

@@ -179,6 +179,18 @@ async def test_a_store_and_a_mark_waiting_together_share_a_commit(
     assert [uid for uid, _ in await inbox.unfinished()] == [2]
 
 
+async def test_a_redelivery_stored_with_the_mark_of_its_original_is_not_new(
+    sessions: SessionFactory,
+) -> None:
+    counting = Counting(sessions)
+    inbox = Inbox(counting.transaction, lambda: NOW)
+    await inbox.store([update(1)])
+    _, redelivered, marked = await asyncio.gather(
+        inbox.store([update(5)]), inbox.store([update(1)]), inbox.finish(1)
+    )
+    assert (redelivered, marked) == (set(), True)  # one batch: the copy of 1 and its mark
+
+
 async def test_a_failed_store_fails_its_batch_and_stores_nothing(sessions: SessionFactory) -> None:
     counting = Counting(sessions)
     inbox = Inbox(counting.transaction, lambda: NOW)
