@@ -112,7 +112,7 @@ async def one_start(database_url: str, settle_s: float, log_path: Path) -> Sampl
 def forget_updates(database_url: str) -> None:
     engine = create_engine(sync_url(database_url))
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM processed_updates"))
+        connection.execute(text("DELETE FROM update_inbox"))
     engine.dispose()
 
 

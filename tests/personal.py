@@ -36,7 +36,7 @@ ALSO_A_PERSON = {
     "failed_deliveries.chat_id": "a private chat's id is its person's: erased with them",
 }
 NOT_A_PERSON = {
-    "processed_updates.update_id": "an update's number",
+    "update_inbox.update_id": "an update's number",
     "level_changes.walk_id": "a walk of the same person (their walks table row)",
     "group_chats.id": "a group",
     "challenges.chat_id": "a group",
@@ -103,8 +103,9 @@ def insert_row(connection: Connection, table: Table, person: int, seeded: dict[s
             values[column.name] = person
         elif parents:
             values[column.name] = insert_row(connection, parents[0].table, person, seeded)
-        elif column.unique:  # a deep-link code: one per row, so each person's differs
-            values[column.name] = f"{sample(column, position)}{person}"
+        elif column.unique or column.primary_key:  # a deep-link code, an update's number:
+            base = sample(column, position)  # one per row, so each person's differs
+            values[column.name] = base + person if isinstance(base, int) else f"{base}{person}"
         else:
             values[column.name] = sample(column, position)
     result = connection.execute(insert(table).values(values))

@@ -15,13 +15,21 @@ from telegram import (
     Update,
 )
 from telegram.ext import ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from walkbot.bot import handlers, texts
+from walkbot.bot import inbox as bot_inbox
 from walkbot.bot.notifier import BotNotifier
-from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.clock import Clock, SystemClock
-from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_runtime
+from walkbot.context import (
+    WalkbotApp,
+    WalkbotContext,
+    context_types,
+    install_runtime,
+    runtime_of,
+)
 from walkbot.domain import timezones
+from walkbot.inbox import Inbox
 from walkbot.ratelimit import ChatRateLimiter
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, overdue, sixmin
@@ -33,7 +41,7 @@ from walkbot.services.nudge_source import NudgeSender, NudgeSource
 from walkbot.services.summary_source import ReportSender, SummarySource
 from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
-from walkbot.store.db import SessionFactory, create_engine, session_factory
+from walkbot.store.db import SessionFactory, create_engine, session_factory, transaction
 from walkbot.vitals import Vitals
 
 log = logging.getLogger(__name__)
@@ -59,29 +67,29 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         overdue.start(app)  # walks and tests whose end passed without their last cue
         # The city index takes about a second to build: do it off the event loop, now.
         app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
+        await replay_inbox(app)  # last: walks and jobs are restored, nothing fetched yet
 
     async def post_shutdown(app: WalkbotApp) -> None:
         await engine.dispose()
 
-    processor = PerChatUpdateProcessor()
+    sessions = session_factory(engine)
+    inbox = Inbox(lambda: transaction(sessions), clock.now, hold=bot_inbox.hold_from_env())
+    processor = bot_inbox.InboxUpdateProcessor()
+    processor.inbox = inbox
     builder = (
         ApplicationBuilder()
         .context_types(context_types())
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_api_base_url)
+        .bot(inbox_bot(settings, inbox))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .update_queue(ReceivingQueue(vitals, clock))
         # Chats side by side, each chat in order: one hurried person never holds up the rest.
         .concurrent_updates(processor)
     )
-    if settings.rate_limit:
-        # About 1/s per private chat; a 429 holds only its chat, then is retried.
-        builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
     # PTB's builder types the JobQueue with the default context; ours is WalkbotContext.
     app = cast(WalkbotApp, builder.build())
     install_runtime(
-        app, build_runtime(settings, session_factory(engine), clock, app.bot, vitals=vitals)
+        app, build_runtime(settings, sessions, clock, app.bot, vitals=vitals, inbox=inbox)
     )
 
     async def flood_notice(chat_id: int) -> None:
@@ -99,6 +107,7 @@ def build_runtime(
     bot: Bot,
     *,
     vitals: Vitals | None = None,
+    inbox: Inbox | None = None,
 ) -> Runtime:
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
@@ -110,6 +119,7 @@ def build_runtime(
         clock=clock,
         notifier=notifier,
         vitals=vitals or Vitals(),
+        inbox=inbox,
         sources=queue_sources(
             notifier,
             sessions,
@@ -117,6 +127,28 @@ def build_runtime(
             board_edit_gap=timedelta(seconds=settings.board_edit_gap_seconds),
         ),
     )
+
+
+def inbox_bot(settings: Settings, inbox: Inbox) -> bot_inbox.InboxBot:
+    """The bot PTB's builder would make (its two HTTP pools and sizes), as an InboxBot: its
+    getUpdates stores each batch before PTB can confirm it (walkbot/bot/inbox.py)."""
+    return bot_inbox.InboxBot(
+        inbox=inbox,
+        token=settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # About 1/s per private chat; a 429 holds only its chat, then is retried.
+        rate_limiter=ChatRateLimiter(max_retries=3) if settings.rate_limit else None,
+    )
+
+
+async def replay_inbox(app: WalkbotApp) -> None:
+    """Start-up: handle what was stored and not done (walkbot/inbox.py). From post_init,
+    before polling or the webhook starts."""
+    inbox = runtime_of(app).inbox
+    if inbox is not None:
+        await bot_inbox.replay(app, inbox)
 
 
 class ReceivingQueue(asyncio.Queue[object]):

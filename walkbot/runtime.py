@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from walkbot.clock import Clock
+from walkbot.inbox import Inbox, claim_current, settle
 from walkbot.ports import JobNotifier
 from walkbot.services.dispatch import Source
 from walkbot.settings import Settings
@@ -33,8 +34,19 @@ class Runtime:
     sources: tuple[Source[Any], ...] = ()
     # Last update received, last dispatcher tick: what /healthz reports (walkbot/web.py).
     vitals: Vitals = field(default_factory=Vitals)
+    # Updates stored before they are acknowledged (walkbot/inbox.py); None: not kept.
+    inbox: Inbox | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with transaction(self.sessions) as session:
-            yield session
+        """One unit of work. The first one a handler opens also marks its update done
+        (walkbot/inbox.py), so the update counts as handled exactly when this commits."""
+        claimed = None
+        try:
+            async with transaction(self.sessions) as session:
+                claimed = await claim_current(session, now=self.clock.now())
+                yield session
+        except BaseException:
+            settle(claimed, committed=False)
+            raise
+        settle(claimed, committed=True)

@@ -9,6 +9,8 @@ It runs whichever way updates arrive (PTB's custom-webhook example shows the wir
   Tornado server compared the secret with `!=` after buffering up to 100 MB: a 90 MB POST
   without the secret took the bot from 101 to 409 MB.) Telegram's updates are a few KB; the
   largest (a long message with entities and a reply markup) stay far below 1 MiB.
+  The update is stored (walkbot/inbox.py) before the 200; a store that fails answers 503,
+  so Telegram delivers it again later.
 - `GET /healthz`: the database reachable (`SELECT 1`), the dispatcher's last tick, the last
   update received; 200 when the database answers, 503 when it does not.
 
@@ -38,6 +40,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from walkbot.bot.inbox import received
 from walkbot.context import runtime_of
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
@@ -63,15 +66,30 @@ class PortUnavailable(OSError):
     """The web layer's port is taken (or not ours to bind)."""
 
 
+class NotStored(Exception):
+    """The update could not be stored: it must not be acknowledged (503, Telegram retries)."""
+
+
 async def receive(application: AnyApplication, update_json: object) -> None:
-    """One update, parsed, handed to the Application. Raises ValueError when it is not an
-    update. The durable step (store the update, by update_id, before the 200) goes here."""
+    """One update, parsed, stored (by update_id, walkbot/inbox.py) and handed to the
+    Application; the caller answers 200 only after this returns. Raises ValueError when it is
+    not an update and NotStored when the store failed. A redelivery (its id stored before) is
+    acknowledged and goes no further."""
     if not isinstance(update_json, dict) or not isinstance(update_json.get("update_id"), int):
         raise ValueError("not an update")
     try:
         update = Update.de_json(update_json, application.bot)
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError("not an update") from error
+    inbox = runtime_of(application).inbox
+    if inbox is not None:
+        try:
+            new = await inbox.store([received(update, update_json)])
+        except Exception as error:
+            raise NotStored(type(error).__name__) from None  # the type: its text may quote data
+        if not new:
+            log.info("webhook: update %s was delivered before", update.update_id)
+            return
     await application.update_queue.put(update)
 
 
@@ -146,6 +164,9 @@ def build_web_app(
             # Never the body in the log: it is someone's message.
             log.warning("webhook: refused a body that is not an update (%d bytes)", len(body))
             return Response(status_code=400)
+        except NotStored as error:
+            log.warning("webhook: could not store an update (%s); Telegram will retry", error)
+            return Response(status_code=503)
         return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:

@@ -187,6 +187,8 @@ ALLOWED_OUT = {
     "rest_periods.user_id",
     "failed_deliveries.user_id",
     "challenge_members.user_id",
+    "update_inbox.user_id",
+    "update_inbox.body",
 }
 # Stored as numbers, exported in words: how to read the words back.
 IN_WORDS: dict[str, Callable[[Any], object]] = {
@@ -199,7 +201,7 @@ def test_the_models_have_personal_tables_to_check() -> None:
     """Guards the discovery itself: if it found nothing, the test below would prove nothing."""
     names = {table.name for table in PERSONAL_TABLES}
     assert {"users", "walks", "failed_deliveries", "challenge_members"} <= names
-    assert "processed_updates" not in names
+    assert "update_inbox" in names  # its bodies are someone's messages
 
 
 def test_every_telegram_sized_column_is_accounted_for() -> None:

@@ -10,11 +10,11 @@ from telegram.error import ChatMigrated, Forbidden
 from telegram.ext import ApplicationHandlerStop, filters
 
 from walkbot.bot import challenges, texts
-from walkbot.bot.dedupe import UpdateLedger
 from walkbot.bot.feature import Feature
 from walkbot.bot.replies import answer_tap
 from walkbot.context import WalkbotContext as Context
 from walkbot.domain.wording import bounded
+from walkbot.inbox import AlreadyHandled
 from walkbot.scheduling import presence
 from walkbot.services.users import mark_blocked
 from walkbot.store.db import unreachable
@@ -24,31 +24,6 @@ log = logging.getLogger(__name__)
 feature = Feature("common")
 # What no feature took: registered after every feature (see bot/handlers.py).
 fallbacks = Feature("fallbacks")
-
-
-LEDGER_KEY = "walkbot.update-ledger"
-
-
-async def drop_duplicates(update: Update, context: Context) -> None:
-    """Telegram may deliver an update twice; the first one recorded is the only one handled."""
-    ledger = context.application.bot_data.get(LEDGER_KEY)
-    if ledger is None:
-        rt = context.runtime
-        ledger = context.application.bot_data[LEDGER_KEY] = UpdateLedger(
-            rt.transaction, rt.clock.now
-        )
-    try:
-        first = await ledger.first_time(update.update_id)
-    except Exception as error:
-        # Without the record we cannot tell a redelivery from a first delivery, and the store
-        # the handler needs is failing too: apologise once and go no further. (Left to PTB,
-        # the error handler apologised and then the handler ran and apologised again.)
-        log.exception("could not record update %s; not handling it", update.update_id)
-        await _apologise(update, error)
-        raise ApplicationHandlerStop from None
-    if not first:
-        log.info("dropping duplicate update %s", update.update_id)
-        raise ApplicationHandlerStop
 
 
 @feature.command("help", menu="What I can do")
@@ -110,7 +85,10 @@ async def bot_membership(update: Update, context: Context) -> None:
 
 async def on_error(update: object, context: Context) -> None:
     """Log the fault (never the token) and tell the person, so nobody meets silence. A reply
-    refused with 403 in a private chat means they blocked the bot: stop writing to them."""
+    refused with 403 in a private chat means they blocked the bot: stop writing to them.
+    An update found handled already (walkbot/inbox.py) stops quietly: nothing was changed."""
+    if isinstance(context.error, AlreadyHandled):
+        raise ApplicationHandlerStop
     if isinstance(context.error, Forbidden) and isinstance(update, Update):
         await _blocked(update, context)
         return

@@ -4,8 +4,7 @@ within a group the first matching handler wins. A new feature is a module with a
 
 from __future__ import annotations
 
-from telegram import BotCommand, Update
-from telegram.ext import TypeHandler
+from telegram import BotCommand
 
 from walkbot.bot import (
     challenges,
@@ -41,9 +40,8 @@ FALLBACKS: tuple[Feature, ...] = (common.fallbacks, onboarding.fallbacks)
 
 
 def register(app: WalkbotApp) -> None:
-    # Group -1: drop an update Telegram delivered twice before anything acts on it.
-    app.add_handler(TypeHandler(Update, common.drop_duplicates), group=-1)
-
+    # A redelivered update never gets this far: the inbox refuses it at receipt, and the first
+    # transaction of a handler marks its update done (walkbot/inbox.py).
     for feature in (*FEATURES, *FALLBACKS):
         app.add_handlers(feature.handlers())
     app.add_error_handler(common.on_error)

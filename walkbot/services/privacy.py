@@ -30,6 +30,7 @@ from walkbot.store.models import (
     ChallengeMember,
     FailedDelivery,
     GroupChat,
+    InboxUpdate,
     LevelChange,
     RestPeriod,
     SixMinuteTest,
@@ -47,15 +48,21 @@ LEFT_OUT: dict[str, str] = {
         "rest_periods",
         "failed_deliveries",
         "challenge_members",
+        "update_inbox",
     )
 }
+# The raw update as Telegram sent it (the message text, the names on it) is kept only until it
+# is handled, then cleared; what it asked for is in the sections above. It is not a record of
+# the person, so it is left out of the export, and /deleteme erases it.
+LEFT_OUT["update_inbox.body"] = "the raw update, kept only until handled"
 
 ABOUT = (
     "Everything walkbot holds about you. Times are UTC (ISO 8601); durations are in seconds "
     "(backward_s, forward_s, active_s); distances in metres. Each walk's plan is in seconds; "
     "pauses are when a walk was paused and resumed. A level change's walk_id is the walk "
     "that led to it (none when you chose the level). failed_deliveries are messages to you "
-    "not known to have arrived."
+    "not known to have arrived. update_inbox lists the updates (messages and taps) received "
+    "from you in the last two days, by number: when each arrived and was handled."
 )
 
 
@@ -110,7 +117,7 @@ async def export_document(
         "exported_at": now.isoformat(),
         "profile": _profile(user),
     }
-    for model in (Walk, SixMinuteTest, LevelChange, RestPeriod, FailedDelivery):
+    for model in (Walk, SixMinuteTest, LevelChange, RestPeriod, FailedDelivery, InboxUpdate):
         table = model.__tablename__
         rows = await _rows(session, model, telegram_id)
         document[str(table)] = [_record(row, table=str(table)) for row in rows]

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.domain.wording import clean_text
 from walkbot.services.challenges import forget_creator, leave
 from walkbot.services.reminders import reschedule
+from walkbot.services.updates import erase_person_updates
 from walkbot.store.models import FailedDelivery, SixMinuteTest, User, Walk
 
 
@@ -137,6 +138,8 @@ async def delete_user(session: AsyncSession, *, telegram_id: int, now: datetime)
     # theirs and goes with the row by the cascade; one recorded only under their private chat
     # (user_id unset) is theirs too, since a private chat's id is the person's id.
     await session.exec(delete(FailedDelivery).where(col(FailedDelivery.chat_id) == telegram_id))
+    # Their stored updates keep only their numbers (so a redelivery is still known), done.
+    await erase_person_updates(session, user_id=telegram_id, now=now)
     await session.exec(delete(User).where(col(User.telegram_id) == telegram_id))
     return erased
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -111,13 +112,22 @@ class User(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """Telegram can deliver an update twice; the first insert wins and the rest are dropped."""
+class InboxUpdate(SQLModel, table=True):
+    """Every update Telegram sent, stored (by id, idempotently) before it is acknowledged, and
+    marked done in the transaction of the handler's first write (walkbot/inbox.py). The body
+    is kept only until then, or until /deleteme; the id stays about two days, so a
+    redelivery is known for what it is."""
 
-    __tablename__ = "processed_updates"
+    __tablename__ = "update_inbox"
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # The person the update is from (the chat, for one from no person); None once erased.
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    body: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    done_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class Walk(SQLModel, table=True):
