@@ -40,7 +40,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from walkbot.bot.inbox import received
+from walkbot.bot.inbox import InboxBot, received
 from walkbot.context import runtime_of
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
@@ -86,6 +86,8 @@ async def receive(application: AnyApplication, update_json: object) -> None:
         try:
             new = await inbox.store([received(update, update_json)])
         except Exception as error:
+            if isinstance(application.bot, InboxBot):
+                application.bot.tell_unstored([update])  # Telegram will retry; say so once
             raise NotStored(type(error).__name__) from None  # the type: its text may quote data
         if not new:
             log.info("webhook: update %s was delivered before", update.update_id)

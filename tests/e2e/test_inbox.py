@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from tests.e2e.test_webhook import webhook_bot  # noqa: F401 - the webhook-mode fixture
 from tests.people import onboarded_chat
+from walkbot.bot import texts
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 from walkbot.services import updates
@@ -92,6 +93,8 @@ async def test_a_store_failing_at_receipt_answers_503_and_the_retry_is_handled_o
     statuses = [status for uid, status in api.webhook_deliveries if uid == sent["update_id"]]
     assert statuses == [503, 200]
     await answered_once(ann)
+    # Ann was told once that it could not be saved yet; the retry was answered.
+    assert [m.body for m in ann.messages()].count(texts.STORE_DOWN_HELD) == 1
 
 
 async def test_what_was_stored_and_not_handled_is_handled_at_start_up_once(

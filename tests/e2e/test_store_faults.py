@@ -61,6 +61,8 @@ async def test_a_failing_store_at_receipt_is_fetched_again_and_handled_once(
 
     monkeypatch.setattr("walkbot.inbox.store_updates", fails_once)
     sent = ann.send("/help")
+    notice = await ann.next_message()  # not stored: Ann is told, not left in silence
+    assert notice.body == texts.STORE_DOWN_HELD
     answer = await ann.next_message()  # PTB backs off (1 s), asks again, gets it again
     assert answer.body.startswith("Here's what I can do") and failures == [1]
     served = [

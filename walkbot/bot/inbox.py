@@ -10,20 +10,30 @@ returns, stores it before it can be confirmed. A store that fails raises a Netwo
 logs it (runner._polling_error), backs off, and asks again with the same offset, so Telegram
 sends the same batch again. Redeliveries must still be returned (PTB's offset has to move past
 them); the processor drops them.
+
+While the store is down an update cannot be handled (it could not be marked done), but the
+person should not be left in silence: `UnstoredNotice` tells each private chat once per update
+that walkbot cannot save anything right now and will come back to it. The update itself is
+handled when Telegram delivers it again after the store is back (polling: the same batch is
+fetched again; webhook: the 503 makes Telegram retry).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.error import NetworkError
+from telegram import Bot, Update
+from telegram.constants import ChatType
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
+from walkbot.bot import texts
 from walkbot.bot.ordering import PerChatUpdateProcessor
 from walkbot.context import WalkbotApp
 from walkbot.inbox import HOLD_ENV, Inbox
@@ -46,14 +56,52 @@ def hold_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+class UnstoredNotice:
+    """One line to a private chat whose update could not be stored: once per update, however
+    often the same batch is fetched again (or Telegram retries the webhook) during an outage.
+    Sent in a task of its own, so fetching never waits on it; a failed send is logged."""
+
+    REMEMBERED = 10_000  # update ids told about; the oldest are forgotten first
+
+    def __init__(self) -> None:
+        self._told: OrderedDict[int, None] = OrderedDict()
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def tell(self, bot: Bot, updates: Sequence[Update]) -> None:
+        for update in updates:
+            chat = update.effective_chat
+            if update.update_id in self._told or chat is None or chat.type != ChatType.PRIVATE:
+                continue  # told already; groups wait in silence (many people, one outage)
+            if update.message is None and update.callback_query is None:
+                continue  # an edit, a membership change: nothing anyone waits for
+            self._told[update.update_id] = None
+            while len(self._told) > self.REMEMBERED:
+                self._told.popitem(last=False)
+            task = asyncio.create_task(self._send(bot, chat.id))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    @staticmethod
+    async def _send(bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.send_message(chat_id, texts.STORE_DOWN_HELD)
+        except TelegramError as error:
+            log.warning("could not say the store is down (%s)", type(error).__name__)
+
+
 class InboxBot(ExtBot[None]):
     """ExtBot whose get_updates stores the batch before handing it to PTB's Updater."""
 
-    __slots__ = ("_inbox",)
+    __slots__ = ("_inbox", "_unstored")
 
     def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inbox = inbox  # PTB freezes a bot's public attributes
+        self._unstored = UnstoredNotice()
+
+    def tell_unstored(self, updates: Sequence[Update]) -> None:
+        """The store is down: tell these updates' people once (UnstoredNotice)."""
+        self._unstored.tell(self, updates)
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
@@ -61,6 +109,7 @@ class InboxBot(ExtBot[None]):
             try:
                 new = await self._inbox.store([received(update) for update in updates])
             except Exception as error:
+                self.tell_unstored(updates)
                 # The type only: a database error's text may quote the statement.
                 raise NetworkError(
                     f"could not store {len(updates)} updates ({type(error).__name__}); "

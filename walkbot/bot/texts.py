@@ -68,6 +68,11 @@ STORE_DOWN = (
     "Sorry, I can't save anything right now. Please try again in a minute or two; "
     "your walks so far are safe."
 )
+# An update that could not be stored (walkbot/bot/inbox.py): it is handled once the store is back.
+STORE_DOWN_HELD = (
+    "Sorry, I can't save anything right now. I'll come back to this as soon as I can; "
+    "your walks so far are safe."
+)
 STALE_BUTTON = "That button is out of date."
 FLOOD = (
     "That's a lot of messages at once! I'll answer the first ones; the rest I've let go. "
