@@ -177,12 +177,12 @@ async def test_a_watchdog_finding_the_screen_live_comes_back_after_the_newest_he
     await beat(sessions, walk_id, visible=True, at=NOW + 4 * S)
     live_jobs.arm_watchdog(app.job_queue, walk_id, NOW + 4 * S)  # one already waits: kept
     [job] = app.job_queue.get_jobs_by_name(live_jobs.watchdog_name(walk_id))
-    assert job.trigger.run_date == rule.watchdog_at(NOW)
+    assert job.job.trigger.run_date == rule.watchdog_at(NOW)
     clock_of(app).at = rule.watchdog_at(NOW)
     await live_jobs.check_screen(app, walk_id)  # the job's own look: live, so later
     assert notifier.calls == []
     [job] = app.job_queue.get_jobs_by_name(live_jobs.watchdog_name(walk_id))
-    assert job.trigger.run_date == rule.watchdog_at(NOW + 4 * S)
+    assert job.job.trigger.run_date == rule.watchdog_at(NOW + 4 * S)
 
 
 async def test_hidden_hands_over_at_once_and_only_once(
