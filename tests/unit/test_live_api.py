@@ -12,13 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
+from telegram import InlineKeyboardMarkup
 
 from tests.live_auth import auth, init_data
 from tests.people import add_onboarded_person
 from tests.unit.test_web import NOW, Frozen, settings_for
 from walkbot.app import build_application
+from walkbot.bot import walk_views
 from walkbot.context import WalkbotApp, runtime_of
 from walkbot.domain.walks import parse_custom_plan
+from walkbot.sandbox import TEST_TOKEN
+from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
 from walkbot.web import build_web_app
@@ -264,3 +268,40 @@ async def test_without_the_page_installed_live_is_a_plain_404(
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://walkbot") as http:
         assert (await http.get("/live/")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/live/",
+        "example.org/live/",
+        "https://",
+        "https://example.org/live/?walk=1",
+        "https://example.org/live/#x",
+        "ftp://example.org/",
+    ],
+)
+def test_webapp_url_must_be_a_plain_https_address(url: str) -> None:
+    with pytest.raises(ValueError, match="webapp_url"):
+        Settings(telegram_bot_token=TEST_TOKEN, webapp_url=url, _env_file=None)
+
+
+def test_webapp_url_unset_or_blank_is_no_live_screen() -> None:
+    for value in (None, "", "  "):
+        settings = Settings(telegram_bot_token=TEST_TOKEN, webapp_url=value, _env_file=None)
+        assert settings.webapp_url is None
+    settings = Settings(
+        telegram_bot_token=TEST_TOKEN, webapp_url=" https://example.org/live/ ", _env_file=None
+    )
+    assert settings.webapp_url == "https://example.org/live/"
+
+
+def test_the_buttons_offer_the_live_screen_only_with_webapp_url() -> None:
+    def web_apps(markup: InlineKeyboardMarkup) -> list[str | None]:
+        return [b.web_app.url if b.web_app else None for row in markup.inline_keyboard for b in row]
+
+    assert set(web_apps(walk_views.start_card(12))) == {None}
+    assert set(web_apps(walk_views.controls(12, paused=False))) == {None}
+    live = "https://example.org/live/"
+    assert web_apps(walk_views.start_card(12, live_url=live))[-1] == f"{live}?walk=12"
+    assert web_apps(walk_views.controls(12, paused=True, live_url=live))[-1] == f"{live}?walk=12"
