@@ -40,7 +40,10 @@ def arm_watchdog(job_queue: JobQueue[Any], walk_id: int, seen_at: datetime) -> N
 def _schedule(job_queue: JobQueue[Any], walk_id: int, when: datetime) -> None:
     name = watchdog_name(walk_id)
     # The job's id is its name, so finding it is a look-up rather than a scan of every job.
-    options = {**JOB_OPTIONS, "id": name, "replace_existing": True}
+    # A look that is still waiting on a busy store when the next one is due must not make
+    # APScheduler skip (and so drop) the next: both run, and the compare-and-set keeps the
+    # hand-over to one.
+    options = {**JOB_OPTIONS, "id": name, "replace_existing": True, "max_instances": 3}
     job_queue.run_once(_watchdog_job, when=when, name=name, data=walk_id, job_kwargs=options)
 
 
