@@ -218,3 +218,19 @@ async def test_a_heartbeat_for_a_walk_not_under_way_changes_nothing(
         result = await live_service.heartbeat(session, walk=walk, visible=True, now=NOW)
     assert not result.hold
     assert (await walk_row(sessions, walk_id)).live_seen_at is None
+
+
+async def test_a_dropped_heads_up_finding_the_screen_quiet_still_says_where_the_walk_is(
+    app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
+) -> None:
+    """A heads-up due 9 s ago has under 3 s of use left and is dropped; the screen that went
+    quiet is released by it, so the hand-over line must come from it."""
+    # 6x30/60: the heads-up before round 2's switch is at 80 s; now is 88 s in.
+    walk_id = await walk_started(sessions, ALICE, plan="6x30/60", ago=88 * S, last_cue=1)
+    await beat(sessions, walk_id, visible=True, at=NOW - 10 * S)
+    await cues.fire_due_cue(app, walk_id)
+    [(_, _, details)] = notifier.calls
+    assert details["text"] == (
+        "📱 Live screen closed. Walking forward: 2 s left, round 1 of 6.\n"
+        "Then turn around, walk BACKWARD for 30 s."
+    )
