@@ -100,7 +100,7 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
         else:
             # A live screen showing the walk cues it on the phone: the chat cue is claimed
             # (so the index stays right) but held; a screen gone quiet hands back here.
-            gate = await live.cue_gate(session, walk=walk, now=now)
+            gate = await live.cue_gate(session, walk=walk, now=now, screens=rt.live)
     if dispatch.action == "complete":
         if dispatch.text is not None:
             await wrap_up(app, walk, dispatch.text, now)

@@ -56,12 +56,12 @@ async def check_screen(app: WalkbotApp, walk_id: int) -> None:
     rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
-        quiet = await service.quiet_screen(session, walk_id=walk_id, now=now)
+        quiet = await service.quiet_screen(session, walk_id=walk_id, now=now, screens=rt.live)
         seen_at = None
         if quiet is None:
             walk = await session.get(Walk, walk_id)
-            live = walk is not None and walk.status == "active"
-            seen_at = walk.live_seen_at if live and walk is not None else None
+            if walk is not None and walk.status == "active":
+                seen_at = rt.live.last_seen(walk)
     if quiet is not None:
         await hand_over(app, quiet, now)
     elif seen_at is not None and app.job_queue is not None:

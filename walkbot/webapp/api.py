@@ -213,8 +213,9 @@ class LiveApi:
             if result.done and action == "start" and result.walk is not None:
                 # Started on the screen: the screen is showing it, so its first cue is the
                 # screen's (the heartbeats that follow keep it so; the watchdog, if not).
-                result.walk.live_seen_at = now
-                session.add(result.walk)
+                await live.heartbeat(
+                    session, walk=result.walk, visible=True, now=now, screens=self.rt.live
+                )
         if not result.done or result.walk is None:
             raise Refused(409, "that no longer applies", {"walk": await self._walk_json(walk_id)})
         if action == "start" and self.application.job_queue is not None:
@@ -237,7 +238,9 @@ class LiveApi:
         now = self.rt.clock.now()
         async with self.rt.transaction() as session:
             walk = await self._own(session, user_id, walk_id)
-            beat = await live.heartbeat(session, walk=walk, visible=visible, now=now)
+            beat = await live.heartbeat(
+                session, walk=walk, visible=visible, now=now, screens=self.rt.live
+            )
         if beat.hold and self.application.job_queue is not None:
             live_jobs.arm_watchdog(self.application.job_queue, walk_id, now)
         if beat.hand_over:
