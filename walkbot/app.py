@@ -43,6 +43,7 @@ from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, create_engine, session_factory, transaction
 from walkbot.vitals import Vitals
+from walkbot.webapp.menu import set_live_menu
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         await app.bot.set_my_commands(
             handlers.group_admin_menu(), scope=BotCommandScopeAllChatAdministrators()
         )
+        await set_live_menu(app.bot, settings.webapp_url)  # the live screen, when configured
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)
@@ -111,7 +113,7 @@ def build_runtime(
 ) -> Runtime:
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
-    notifier = BotNotifier(bot)
+    notifier = BotNotifier(bot, live_url=settings.webapp_url)
     clock = clock or SystemClock()
     return Runtime(
         settings=settings,

@@ -19,6 +19,7 @@ from walkbot.clock import Clock
 from walkbot.inbox import Inbox, claim_current, settle
 from walkbot.ports import JobNotifier
 from walkbot.services.dispatch import Source
+from walkbot.services.live import LiveScreens
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.vitals import Vitals
@@ -36,6 +37,8 @@ class Runtime:
     vitals: Vitals = field(default_factory=Vitals)
     # Updates stored before they are acknowledged (walkbot/inbox.py); None: not kept.
     inbox: Inbox | None = None
+    # Live screens showing walks, and their last heartbeats (services/live.py).
+    live: LiveScreens = field(default_factory=LiveScreens)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -11,6 +11,7 @@ It runs whichever way updates arrive (PTB's custom-webhook example shows the wir
   largest (a long message with entities and a reply markup) stay far below 1 MiB.
   The update is stored (walkbot/inbox.py) before the 200; a store that fails answers 503,
   so Telegram delivers it again later.
+- `/live/...` (both modes): the live-walk screen and its JSON API (walkbot/webapp/api.py).
 - `GET /healthz`: the database reachable (`SELECT 1`), the dispatcher's last tick, the last
   update received; 200 when the database answers, 503 when it does not.
 
@@ -36,7 +37,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -44,6 +45,7 @@ from walkbot.bot.inbox import InboxBot, received
 from walkbot.context import runtime_of
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
+from walkbot.webapp.api import live_routes
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +193,8 @@ def build_web_app(
             report, status_code=200 if reachable else 503, headers={"Cache-Control": "no-store"}
         )
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes.extend(live_routes(application, settings))  # the live screen: /live/...
     if webhook_secret is not None:
         routes.append(Route(WEBHOOK_PATH, telegram, methods=["POST"]))
     return Starlette(routes=routes)

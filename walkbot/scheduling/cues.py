@@ -15,11 +15,13 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
+from walkbot.domain import live as live_rules
 from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
+from walkbot.domain.live import Gate
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
 from walkbot.scheduling.undelivered import RATING, WALK_CUE, WALK_END, note
-from walkbot.services import users
+from walkbot.services import live, users
 from walkbot.services import walks as service
 from walkbot.store.models import Walk
 
@@ -84,6 +86,8 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             return
         timeline = service.timeline_of(walk)
         dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
+        first = walk.last_cue_index < 0  # the walk's first cue offers the live screen
+        gate: Gate = "send"
         # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
         # process that got there first leaves nothing to send.
         if not await service.claim_cues(session, walk=walk, last_index=dispatch.last_sent_index):
@@ -94,12 +98,28 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             )
             if ended is None:
                 return
-    if dispatch.text is None:
-        return
+        else:
+            # A live screen showing the walk cues it on the phone: the chat cue is claimed
+            # (so the index stays right) but held; a screen gone quiet hands back here.
+            gate = await live.cue_gate(session, walk=walk, now=now, screens=rt.live)
     if dispatch.action == "complete":
-        await wrap_up(app, walk, dispatch.text, now)
+        if dispatch.text is not None:
+            await wrap_up(app, walk, dispatch.text, now)
         return
-    sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
+    text = dispatch.text
+    if gate == "hold":
+        return
+    if gate == "take_over":  # the screen went quiet: say so, and where the walk is if need be
+        text = (
+            f"{copy.LIVE_SCREEN_CLOSED}\n{text}"
+            if text is not None
+            else live_rules.handover_text(timeline.plan, timeline.status_at(now))
+        )
+    if text is None:
+        return
+    sent = await rt.notifier.walk_cue(
+        walk.user_id, walk_id, text, sound=dispatch.sound, live_button=first
+    )
     if sent.blocked:
         await end_for_blocked(app, walk_id)
     await note(app, sent, user_id=walk.user_id, kind=WALK_CUE)
@@ -124,6 +144,7 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
     (no question left open, no reminder), and they are marked inactive."""
     assert walk.id is not None
     notifier = runtime_of(app).notifier
+    runtime_of(app).live.forget(walk.id)  # a screen on it has nothing more to hold
     if app.job_queue is not None:
         cancel_cues(app.job_queue, walk.id)
     ended = await notifier.walk_ended(walk.user_id, text)

@@ -62,7 +62,9 @@ ABOUT = (
     "pauses are when a walk was paused and resumed. A level change's walk_id is the walk "
     "that led to it (none when you chose the level). failed_deliveries are messages to you "
     "not known to have arrived. update_inbox lists the updates (messages and taps) received "
-    "from you in the last two days, by number: when each arrived and was handled."
+    "from you in the last two days, by number: when each arrived and was handled. "
+    "live_voice, live_tones and live_warning are your live screen's settings; a walk's "
+    "live_seen_at is when a live screen last showed it."
 )
 
 
