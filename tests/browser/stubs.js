@@ -1,0 +1,93 @@
+// Injected before the page's own scripts (Playwright's add_init_script), after a line that
+// sets window.__stubConfig = {initData, user, theme}. Records what the page says, plays and
+// sends, with the page's clock (Playwright's fake clock when installed).
+(() => {
+  const config = window.__stubConfig;
+  const recorded = { speech: [], tones: [], haptics: [], fetches: [], ready: 0, expanded: 0 };
+  window.__recorded = recorded;
+
+  window.Telegram = {
+    WebApp: {
+      initData: config.initData,
+      initDataUnsafe: { user: config.user },
+      themeParams: config.theme || {},
+      colorScheme: "dark",
+      ready() { recorded.ready += 1; },
+      expand() { recorded.expanded += 1; },
+      HapticFeedback: {
+        notificationOccurred(kind) { recorded.haptics.push({ kind, at: Date.now() }); },
+        impactOccurred(kind) { recorded.haptics.push({ kind: `impact:${kind}`, at: Date.now() }); },
+      },
+    },
+  };
+
+  class Utterance {
+    constructor(text) { this.text = text; this.lang = ""; this.voice = null; }
+  }
+  window.SpeechSynthesisUtterance = Utterance;
+  const synth = {
+    speak(utterance) {
+      recorded.speech.push({ text: utterance.text, lang: utterance.lang, at: Date.now() });
+    },
+    cancel() {},
+    getVoices() { return [{ lang: "en-GB", name: "Test voice" }]; },
+    addEventListener() {},
+  };
+  Object.defineProperty(window, "speechSynthesis", { value: synth, configurable: true });
+
+  // An AudioContext whose clock is the page's Date.now(): a tone started at context time `t`
+  // is recorded at the page instant it would sound.
+  class Param {
+    constructor() { this.value = 0; }
+    setValueAtTime(value) { this.value = value; }
+    exponentialRampToValueAtTime() {}
+    linearRampToValueAtTime() {}
+  }
+  class Node {
+    connect(target) { return target; }
+    disconnect() {}
+  }
+  class Context {
+    constructor() { this.state = "running"; this.destination = new Node(); this.origin = Date.now(); }
+    get currentTime() { return (Date.now() - this.origin) / 1000; }
+    resume() { this.state = "running"; return Promise.resolve(); }
+    createGain() { const gain = new Node(); gain.gain = new Param(); return gain; }
+    createOscillator() {
+      const context = this;
+      const oscillator = new Node();
+      oscillator.type = "sine";
+      oscillator.frequency = new Param();
+      oscillator.start = (when) => {
+        recorded.tones.push({
+          frequency: oscillator.frequency.value,
+          at: context.origin + (when || 0) * 1000,
+        });
+      };
+      oscillator.stop = () => {};
+      return oscillator;
+    }
+  }
+  window.AudioContext = Context;
+  window.webkitAudioContext = Context;
+
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (input, options) => {
+    const entry = {
+      url: String(input),
+      method: (options && options.method) || "GET",
+      body: options && options.body ? JSON.parse(options.body) : null,
+      keepalive: !!(options && options.keepalive),
+      sent: Date.now(),
+    };
+    recorded.fetches.push(entry);
+    const response = await realFetch(input, options);
+    entry.status = response.status;
+    entry.received = Date.now();
+    try {
+      entry.reply = await response.clone().json();
+    } catch (_) {
+      entry.reply = null;
+    }
+    return response;
+  };
+})();
