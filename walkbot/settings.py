@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,11 @@ class Settings(DatabaseSettings):
     six_minute_test_seconds: int = Field(default=360, ge=6, le=360)
     # Set only by tests and the console: the local fake Bot API has no rate limits to respect.
     rate_limit: bool = True
+    # The live-walk screen (a Telegram Mini App): its public https address (served by the web
+    # layer at /live/). Unset: no Live screen button anywhere, chat cues only.
+    webapp_url: str | None = None
+    # How old a live screen's signed initData may be before its requests are refused.
+    webapp_auth_max_age_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -87,6 +93,20 @@ class Settings(DatabaseSettings):
             return None
         if not value.startswith("https://") and not value.startswith("http://127.0.0.1"):
             raise ValueError("must be an https:// URL that Telegram can reach")
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        """Telegram opens Mini Apps over https only; the query (?walk=12) is added here."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// address (Telegram opens Mini Apps over https)")
+        if parts.query or parts.fragment:
+            raise ValueError("must have no ?query or #fragment (walkbot adds ?walk=<id>)")
         return value
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
 
@@ -110,6 +111,17 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
+    # The live-walk screen's settings (walkbot/webapp): spoken cues, tones, the 10 s warning.
+    live_voice: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true())
+    )
+    live_tones: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true())
+    )
+    live_warning: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true())
+    )
+
 
 class ProcessedUpdate(SQLModel, table=True):
     """Telegram can deliver an update twice; the first insert wins and the rest are dropped."""
@@ -169,6 +181,9 @@ class Walk(SQLModel, table=True):
     knee_check_sent_at: datetime | None = Field(default=None, sa_column=_utc_column())
     knee_morning: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     knee_morning_worse: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    # The live screen's last "visible" heartbeat; None when no screen is showing the walk (or it
+    # said it was hidden). Chat cues are held while it is fresh (domain/live.py).
+    live_seen_at: datetime | None = Field(default=None, sa_column=_utc_column())
 
 
 def _user_fk() -> Column[int]:
