@@ -424,9 +424,7 @@
     $("round-line").textContent = roundLine(walk, phase);
     $("paused-line").hidden = !paused;
     const next = walk.phases[i + 1];
-    $("next-line").textContent = next
-      ? `Next: ${phaseWord(next.kind).toLowerCase()} for ${shortDuration(next.duration_s)}`
-      : "Next: the finish";
+    $("next-line").textContent = nextLine(next);
     $("pause").hidden = paused;
     $("resume").hidden = !paused;
     $("chat-line").textContent = state.holdingChat
@@ -435,20 +433,26 @@
     show("live");
   }
 
+  // Warm-up and cool-down are forward walking: FORWARD in big, the label small (the contract).
   function phaseWord(kind) {
-    if (kind === "backward") return "BACKWARD";
-    if (kind === "warmup") return "WARM-UP";
-    if (kind === "cooldown") return "COOL-DOWN";
-    return "FORWARD";
+    return kind === "backward" ? "BACKWARD" : "FORWARD";
   }
 
   function roundLine(walk, phase) {
-    if (phase.kind === "warmup") return "Before round 1";
-    if (phase.kind === "cooldown") return "All rounds done";
+    if (phase.kind === "warmup") return "Warm-up";
+    if (phase.kind === "cooldown") return "Cool-down · all rounds done";
     return `Round ${phase.round} of ${walk.rounds}`;
   }
 
+  function nextLine(next) {
+    if (!next) return "Next: the finish";
+    const duration = shortDuration(next.duration_s);
+    if (next.kind === "cooldown") return `Next: cool-down, easy forward for ${duration}`;
+    return `Next: ${next.kind} for ${duration}`;
+  }
+
   function planLine(walk) {
+    if (walk.plan_text) return walk.plan_text;
     const backward = walk.phases.find((p) => p.kind === "backward");
     const forward = walk.phases.find((p) => p.kind === "forward");
     if (!backward || !forward) return "";

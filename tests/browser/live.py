@@ -1,0 +1,101 @@
+"""Driving the live-walk page in headless Chromium: signed initData, the stubs, the plan.
+
+Debian's `chromium` through Playwright's Python package (never Playwright's own download);
+`.ci/run` installs chromium when it is missing, and the tests skip, saying so, without it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
+
+from walkbot.webapp.initdata import sign
+
+STUBS = (Path(__file__).parent / "stubs.js").read_text()
+PHONE = {"width": 390, "height": 844}
+TELEGRAM_SCRIPT = "https://telegram.org/**"
+# Generous: these wait for a condition (an element, a reply), never for time to pass, so a
+# slow machine only makes them slower. Nothing here is a sleep.
+WAIT_MS = 30_000
+
+# The page's tones (walkbot/webapp/static/live.js TONES), by their first frequency.
+TONE_KINDS = {660: "switch", 440: "warning", 880: "count"}
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium")
+
+
+def init_data(
+    token: str, user_id: int, *, first_name: str = "Alice", auth_date: int | None = None
+) -> str:
+    """initData as Telegram's clients send it: URL-encoded fields, `hash` over the rest."""
+    fields = {
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps(
+            {"id": user_id, "first_name": first_name, "language_code": "en"},
+            separators=(",", ":"),
+        ),
+        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
+        "chat_type": "private",
+        "signature": "test-signature-field-the-server-does-not-know",
+    }
+    return urlencode({**fields, "hash": sign(fields, token)})
+
+
+async def launch(playwright: Playwright) -> Browser:
+    executable = chromium_path()
+    assert executable is not None
+    return await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+
+
+async def phone(browser: Browser, init: str, user_id: int) -> BrowserContext:
+    """A phone-sized context with Telegram, speech and Web Audio stubbed; telegram.org is
+    unreachable (the page must survive its script failing to load)."""
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-GB")
+    config = {"initData": init, "user": {"id": user_id, "first_name": "Alice"}}
+    await context.add_init_script(f"window.__stubConfig = {json.dumps(config)};\n{STUBS}")
+    await context.route(TELEGRAM_SCRIPT, lambda route: route.abort())
+    return context
+
+
+async def recorded(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = await page.evaluate("window.__recorded")
+    return result
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The page's view of a started walk: server instants mapped to the page's clock."""
+
+    ends_at_ms: float  # the page's clock
+    total_s: int
+
+    def at(self, offset_s: float) -> float:
+        return self.ends_at_ms - (self.total_s - offset_s) * 1000
+
+
+def plan_from(record: dict[str, Any]) -> Plan:
+    """From the page's Start request as the stub recorded it: the server's ends_at, mapped to
+    the page's clock with the skew the page itself must have used."""
+    start = next(
+        f
+        for f in record["fetches"]
+        if f["url"].endswith("/control") and f["body"] == {"action": "start"}
+    )
+    walk = start["reply"]["walk"]
+    skew = _ms(walk["server_now"]) - (start["sent"] + start["received"]) / 2
+    return Plan(ends_at_ms=_ms(walk["ends_at"]) - skew, total_s=walk["total_s"])
+
+
+def _ms(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
