@@ -30,7 +30,9 @@ class RecordingNotifier:
     def to(self, chat_id: int) -> list[str]:
         return [method for method, chat, _ in self.calls if chat == chat_id]
 
-    async def walk_cue(self, user_id: int, walk_id: int, text: str, *, sound: bool) -> Outcome:
+    async def walk_cue(
+        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+    ) -> Outcome:
         return self._record("walk_cue", user_id, walk_id=walk_id, text=text, sound=sound)
 
     async def walk_ended(self, user_id: int, text: str) -> Outcome:

@@ -102,7 +102,7 @@ def build_runtime(
 ) -> Runtime:
     """What handlers and jobs share, wired: the ports they send through are Telegram messages
     and buttons (bot/notifier.py) on `bot`."""
-    notifier = BotNotifier(bot)
+    notifier = BotNotifier(bot, live_url=settings.webapp_url)
     clock = clock or SystemClock()
     return Runtime(
         settings=settings,

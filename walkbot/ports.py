@@ -46,7 +46,9 @@ SENT = Outcome("sent")
 class WalkNotifier(Protocol):
     """A walk's messages outside a reply: cues while it runs, then the rating question."""
 
-    async def walk_cue(self, user_id: int, walk_id: int, text: str, *, sound: bool) -> Outcome:
+    async def walk_cue(
+        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+    ) -> Outcome:
         """A cue, with the walk's controls (Pause, Stop, I need to stop)."""
         ...
 

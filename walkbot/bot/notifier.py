@@ -34,8 +34,9 @@ def outcome_of(delivery: Delivery) -> Outcome:
 class BotNotifier:
     """Every port walkbot's jobs and queue sources send through, on one Bot."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, live_url: str | None = None) -> None:
         self._bot = bot
+        self._live_url = live_url  # WEBAPP_URL: the first cue offers the live screen
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, silent: bool
@@ -46,8 +47,11 @@ class BotNotifier:
 
     # ---- a walk (WalkNotifier) ----
 
-    async def walk_cue(self, user_id: int, walk_id: int, text: str, *, sound: bool) -> Outcome:
-        markup = walk_views.controls(walk_id, paused=False)
+    async def walk_cue(
+        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+    ) -> Outcome:
+        live_url = self._live_url if live_button else None
+        markup = walk_views.controls(walk_id, paused=False, live_url=live_url)
         return await self._send(user_id, text, markup, silent=not sound)
 
     async def walk_ended(self, user_id: int, text: str) -> Outcome:

@@ -3,13 +3,14 @@ for ratings; both are checked against the walk's owner and state before anything
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from walkbot.bot import callbacks
 from walkbot.bot.scales import scale_rows
 from walkbot.domain import walks as domain
 
 NEED_TO_STOP = "I need to stop"
+LIVE_SCREEN = "📱 Live screen"
 Rendered = tuple[str, InlineKeyboardMarkup]
 
 
@@ -17,18 +18,38 @@ def _control(label: str, walk_id: int, action: str) -> InlineKeyboardButton:
     return callbacks.button(label, callbacks.WALK, walk_id, action)
 
 
-def controls(walk_id: int, *, paused: bool) -> InlineKeyboardMarkup:
+def live_link(live_url: str, walk_id: int) -> str:
+    """The live screen for one walk: WEBAPP_URL?walk=<id> (the setting has no query)."""
+    return f"{live_url}?walk={walk_id}"
+
+
+def _live_row(walk_id: int, live_url: str | None) -> list[list[InlineKeyboardButton]]:
+    """A "Live screen" button opening the Mini App on this walk; none without WEBAPP_URL."""
+    if live_url is None:
+        return []
+    web_app = WebAppInfo(url=live_link(live_url, walk_id))
+    return [[InlineKeyboardButton(LIVE_SCREEN, web_app=web_app)]]
+
+
+def controls(walk_id: int, *, paused: bool, live_url: str | None = None) -> InlineKeyboardMarkup:
     first = (
         _control("▶ Resume", walk_id, "resume") if paused else _control("⏸ Pause", walk_id, "pause")
     )
     return InlineKeyboardMarkup(
-        [[first, _control("⏹ Stop", walk_id, "stop")], [_control(NEED_TO_STOP, walk_id, "need")]]
+        [
+            [first, _control("⏹ Stop", walk_id, "stop")],
+            [_control(NEED_TO_STOP, walk_id, "need")],
+            *_live_row(walk_id, live_url),
+        ]
     )
 
 
-def start_card(walk_id: int) -> InlineKeyboardMarkup:
+def start_card(walk_id: int, *, live_url: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_control("▶ Start", walk_id, "start"), _control("Not now", walk_id, "cancel")]]
+        [
+            [_control("▶ Start", walk_id, "start"), _control("Not now", walk_id, "cancel")],
+            *_live_row(walk_id, live_url),
+        ]
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
-from walkbot.bot import callbacks, texts, walk_views
+from walkbot.bot import callbacks, texts, walk_followups, walk_views
 from walkbot.bot.feature import Feature
 from walkbot.bot.guard import (
     REFUSALS,
@@ -22,14 +22,12 @@ from walkbot.bot.guard import (
 from walkbot.bot.people import person_of
 from walkbot.bot.replies import (
     answer_tap,
-    answered,
     callback_fields,
     joined,
     mark_answered,
     number_field,
     query_message,
     show_next,
-    ticked,
 )
 from walkbot.bot.sixmin_views import stop_button
 from walkbot.context import WalkbotContext as Context
@@ -60,11 +58,13 @@ async def walk_command(update: Update, context: Context, caller: Member) -> None
         await cues.fire_due_cue(context.application, card.id)
         async with caller.transaction() as (session, _):
             card = await service.request_walk(session, telegram_id=caller.id, plan=plan, now=now)
-    text, markup = _walk_reply(card)
+    text, markup = _walk_reply(card, live_url=context.runtime.settings.webapp_url)
     await caller.chat.send_message(text, reply_markup=markup)
 
 
-def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | None]:
+def _walk_reply(
+    card: service.WalkCard, *, live_url: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
     if card.kind == "testing":
         return texts.SIXMIN_RUNNING, stop_button(card.id)
     if card.kind in REFUSALS:  # the guard answers these before the service is asked
@@ -73,9 +73,9 @@ def _walk_reply(card: service.WalkCard) -> tuple[str, InlineKeyboardMarkup | Non
         return texts.WALK_WRAPPING_UP, None
     if card.kind == "open":
         status = joined(texts.ALREADY_WALKING, card.status)
-        return status, walk_views.controls(card.id, paused=card.paused)
+        return status, walk_views.controls(card.id, paused=card.paused, live_url=live_url)
     text = joined(texts.WALK_PLAN.format(plan=card.plan), domain.safety_card(card.needs_support))
-    return text, walk_views.start_card(card.id)
+    return text, walk_views.start_card(card.id, live_url=live_url)
 
 
 @feature.button(callbacks.WALK)
@@ -108,48 +108,17 @@ async def _after_control(
     summary: domain.WalkSummary | None,
     now: datetime,
 ) -> None:
-    assert context.job_queue is not None and walk.id is not None
-    if action == "start":
-        cues.schedule_cues(context.job_queue, walk, now)
-        await cues.fire_due_cue(context.application, walk.id)  # the first cue is due now
-        await mark_answered(query, "Started")  # cosmetic: after the cues, failure logged
-    elif action in {"pause", "resume"}:
-        await _after_pause(context, walk, paused=action == "pause", now=now)
-    elif action == "cancel":
+    if action == "cancel":
         await show_next(context.bot, walk.user_id, query_message(query), texts.WALK_CANCELLED)
-    else:
-        await _after_stop(context, walk, _stopped_text(action, summary), now)
-
-
-def _stopped_text(action: str, summary: domain.WalkSummary | None) -> str:
-    words = texts.NEED_TO_STOP_REPLY if action == "need" else None
-    return joined(words, summary.text if summary else None)
-
-
-async def _after_pause(context: Context, walk: Walk, *, paused: bool, now: datetime) -> None:
-    """Cues stop while paused and pick up again on Resume, with the walk's status either way."""
-    assert context.job_queue is not None and walk.id is not None
-    if paused:
-        cues.cancel_cues(context.job_queue, walk.id)
-    else:
-        cues.schedule_cues(context.job_queue, walk, now)
-    status = service.status_of(walk, now).text()
-    await _send(context, walk, status if paused else joined(texts.RESUMED, status), paused=paused)
+        return
+    await walk_followups.after_control(context.application, walk, action, summary, now)
+    if action == "start":
+        await mark_answered(query, "Started")  # cosmetic: after the cues, failure logged
 
 
 async def _after_stop(context: Context, walk: Walk, text: str, now: datetime) -> None:
     """Cues off, what was done, then the rating questions (with one later reminder)."""
     await cues.wrap_up(context.application, walk, text, now)
-
-
-async def _send(context: Context, walk: Walk, text: str, *, paused: bool) -> None:
-    assert walk.id is not None  # a stored walk
-    await context.bot.send_message(
-        walk.user_id,
-        text,
-        reply_markup=walk_views.controls(walk.id, paused=paused),
-        disable_notification=True,
-    )
 
 
 @feature.command("stop", menu="End the walk you're on")
@@ -186,7 +155,9 @@ async def rate(update: Update, context: Context, tap: Tap) -> None:
         await answer_tap(query, texts.STALE_BUTTON)
         return
     chosen = "skipped" if value is None else _chosen(step, value)
-    await _next_rating(context, walk, rated, query=query, chosen=chosen)
+    await walk_followups.next_rating(
+        context.application, walk, rated, message=query_message(query), chosen=chosen
+    )
     await answer_tap(query)  # after the next question, which matters more than the spinner
 
 
@@ -199,54 +170,6 @@ async def _walk(session: AsyncSession, user_id: int, walk_text: str) -> Walk | N
 
 def _chosen(step: str, value: int) -> str:
     return domain.effort_button(value) if step == "effort" else f"{value}/10"
-
-
-async def _next_rating(
-    context: Context,
-    walk: Walk,
-    rated: service.Rated,
-    *,
-    query: CallbackQuery | None = None,
-    chosen: str | None = None,
-) -> None:
-    """One message per rating step. A tapped answer turns its question into the next, the
-    answers so far on top; the last (a note, or Skip) closes the question with thanks, so the
-    ratings, advice and the programme's decision stay readable. A typed note gets its thanks
-    below it."""
-    assert walk.id is not None  # a stored walk
-    if rated.next_step is not None and context.job_queue is not None:
-        # Before the question goes: should it never arrive, the reminder asks it again.
-        cues.schedule_rating_reminder(context.job_queue, walk, context.runtime.clock.now())
-    message = query_message(query) if query is not None else None
-    if rated.next_step is None:
-        if message is not None and message.text is not None and chosen is not None:
-            text = joined(answered(message.text, chosen.capitalize()), texts.RATING_THANKS)
-            await show_next(context.bot, walk.user_id, message, text, silent=True)
-        else:
-            await context.bot.send_message(
-                walk.user_id, texts.RATING_THANKS, disable_notification=True
-            )
-        return
-    if rated.next_step == "pain":
-        text, markup = walk_views.pain_prompt(walk.id)
-        so_far = f"Effort {chosen}" if chosen else None
-    else:
-        text, markup = walk_views.note_prompt(walk.id)
-        so_far = _effort_and_pain(walk, chosen) if chosen else None
-    decision = rated.decision.line if rated.decision else None
-    body = joined(ticked(so_far) if so_far else None, rated.advice, decision, text)
-    if message is not None:
-        await show_next(context.bot, walk.user_id, message, body, markup, silent=True)
-    else:
-        await context.bot.send_message(
-            walk.user_id, body, reply_markup=markup, disable_notification=True
-        )
-
-
-def _effort_and_pain(walk: Walk, pain: str) -> str:
-    """ "Effort 5 moderate, knee pain 7/10": both answers, kept above the last question."""
-    effort = f"Effort {domain.effort_button(walk.effort)}, " if walk.effort is not None else ""
-    return f"{effort}knee pain {pain}"
 
 
 async def take_note(update: Update, context: Context) -> bool:
@@ -262,7 +185,7 @@ async def take_note(update: Update, context: Context) -> bool:
         rated = await service.rate(
             session, walk=walk, step="note", value=message.text, now=rt.clock.now()
         )
-    await _next_rating(context, walk, rated)
+    await walk_followups.next_rating(context.application, walk, rated)
     return True
 
 

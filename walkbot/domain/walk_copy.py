@@ -145,6 +145,28 @@ def catch_up_text(
     return f"{text}, then {then}" if then else text
 
 
+# --- the live screen handing the cues back to the chat --------------------------------------
+
+LIVE_SCREEN_CLOSED = "📱 Live screen closed."
+
+
+def live_handover_text(
+    kind: str, round_number: int | None, rounds: int, seconds_left: int, then: str | None
+) -> str:
+    """ "📱 Live screen closed. Walking BACKWARD: 18 s left, round 3 of 6." """
+    left = format_duration(seconds_left)
+    if kind == "backward":
+        where = f"Walking BACKWARD: {left} left, round {round_number} of {rounds}."
+    elif kind == "forward":
+        where = f"Walking forward: {left} left, round {round_number} of {rounds}."
+    elif kind == "warmup":
+        where = f"Warm-up, walking forward: {left} left."
+    else:
+        where = f"Cool-down, easy forward walking: {left} left."
+    text = f"{LIVE_SCREEN_CLOSED} {where}"
+    return f"{text}\nThen {then}." if then else text
+
+
 # --- status for /walk during a walk ----------------------------------------------------------
 
 

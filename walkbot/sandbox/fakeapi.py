@@ -74,6 +74,7 @@ class Button:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    web_app: dict[str, str] | None = None  # {"url": ...}: opens a Mini App
 
 
 @dataclass
@@ -549,6 +550,8 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.stats = Stats()
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # setChatMenuButton by chat id (None: the bot's default for every private chat).
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {}
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
@@ -1193,6 +1196,16 @@ class FakeBotApi:
         self.commands[key] = list(params.get("commands") or [])
         return True
 
+    def _m_setchatmenubutton(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app":
+            _check_web_app(button.get("web_app"))
+        self.menu_buttons[params.get("chat_id")] = button
+        return True
+
+    def _m_getchatmenubutton(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.menu_buttons.get(params.get("chat_id"), {"type": "default"})
+
     def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         scope = params.get("scope") or {"type": "default"}
         return self.commands.get(
@@ -1289,9 +1302,23 @@ def _buttons(markup: Any) -> list[list[Button]]:
             data = raw.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-            buttons.append(Button(raw["text"], data, raw.get("url")))
+            web_app = raw.get("web_app")
+            if web_app is not None:
+                _check_web_app(web_app)
+            buttons.append(Button(raw["text"], data, raw.get("url"), web_app))
         rows.append(buttons)
     return rows
+
+
+def _check_web_app(web_app: Any) -> None:
+    """Telegram opens Mini Apps over https only, and refuses the message otherwise."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise ApiError(
+            400,
+            "Bad Request: inline keyboard button Web App URL is invalid: "
+            "Only HTTPS links are allowed",
+        )
 
 
 def _error(

@@ -17,8 +17,9 @@ from telegram.ext import JobQueue
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
 from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
+from walkbot.domain.live import Gate
 from walkbot.scheduling.jobs import cancel_series, replace_once, replace_series, row_id_of
-from walkbot.services import users
+from walkbot.services import live, users
 from walkbot.services import walks as service
 from walkbot.store.models import Walk
 
@@ -83,6 +84,8 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             return
         timeline = service.timeline_of(walk)
         dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
+        first = walk.last_cue_index < 0  # the walk's first cue offers the live screen
+        gate: Gate = "send"
         # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
         # process that got there first leaves nothing to send.
         if not await service.claim_cues(session, walk=walk, last_index=dispatch.last_sent_index):
@@ -93,12 +96,21 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
             )
             if ended is None:
                 return
+        else:
+            # A live screen showing the walk cues it on the phone: the chat cue is claimed
+            # (so the index stays right) but held; a screen gone quiet hands back here.
+            gate = await live.cue_gate(session, walk=walk, now=now)
     if dispatch.text is None:
         return
     if dispatch.action == "complete":
         await wrap_up(app, walk, dispatch.text, now)
         return
-    sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
+    if gate == "hold":
+        return
+    text = dispatch.text if gate == "send" else f"{copy.LIVE_SCREEN_CLOSED}\n{dispatch.text}"
+    sent = await rt.notifier.walk_cue(
+        walk.user_id, walk_id, text, sound=dispatch.sound, live_button=first
+    )
     if sent.blocked:
         await end_for_blocked(app, walk_id)
 
