@@ -127,7 +127,7 @@
   function explain(error) {
     if (error instanceof ApiError) {
       if (error.status === 401) {
-        return "This screen has been open too long. Close it and open it again from the chat.";
+        return "I couldn't check it's you. Close this screen and open it again from the chat.";
       }
       if (error.status === 403) return "That walk isn't yours, so I can't show it.";
       if (error.status === 404) return "I can't find that walk. Send /walk in the chat.";
@@ -461,7 +461,11 @@
   }
 
   function renderRating(walk) {
-    $("summary").textContent = walk.summary || "";
+    // The kind words of a stop already hold the summary: then it is not said twice.
+    const said = $("end-message").hidden ? "" : $("end-message").textContent;
+    const summary = walk.summary && !said.includes(walk.summary) ? walk.summary : "";
+    $("summary").textContent = summary;
+    $("summary").hidden = !summary;
     const step = walk.rating_step;
     $("rate-effort").hidden = step !== "effort";
     $("rate-pain").hidden = step !== "pain";
@@ -549,8 +553,8 @@
       const { data, sent, received } = await api("POST", `api/walk/${state.walkId}/control`, {
         action,
       });
-      enter(data.walk, sent, received);
       showMessage(data.walk.status === "ended" ? "end-message" : "walk-message", data.message);
+      enter(data.walk, sent, received);
       notice("");
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.body && error.body.walk) {
@@ -571,6 +575,7 @@
       const { data, sent, received } = await api(
         "POST", `api/walk/${state.walkId}/rating`, answer,
       );
+      if (data.message) showMessage("end-message", data.message); // e.g. the pain rule
       enter(data.walk, sent, received);
       notice("");
     } catch (error) {
@@ -697,6 +702,7 @@
       rate({ step: "note", text: text || null });
     });
     $("note-skip").addEventListener("click", () => rate({ step: "note", text: null }));
+    $("pain-skip").addEventListener("click", () => rate({ step: "pain", value: null }));
     for (const id of ["pref-voice", "pref-tones", "pref-warning"]) {
       $(id).addEventListener("change", savePrefs);
     }

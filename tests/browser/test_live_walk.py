@@ -1,0 +1,229 @@
+"""The live-walk page against walkbot's real web app: the bot runs (as in tests/e2e) against the
+fake Bot API, and headless Chromium opens /live/ from its web layer.
+
+Waits are for conditions (an element, a message, a row), with generous limits; the only
+real-time walk is the hand-over test, where the chat's next cue must come on its time."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.live import WAIT_MS, init_data, phone, recorded
+from tests.e2e.rows import latest_row, row_when, sent_at, started_at
+from tests.e2e.test_walks import EARLY_S, LATE_S
+from walkbot.sandbox import TEST_TOKEN, FakeBotApi, FakeUser
+from walkbot.sandbox.embedded import RunningBot
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+async def ready_walk(user: FakeUser, database_url: str, plan: str) -> int:
+    """/walk `plan` in the chat: the card with Start; the walk row's id."""
+    user.send(f"/walk {plan}")
+    await user.wait_for_text("Before you start")
+    row = await row_when(database_url, "walks", user.id, lambda r: r.get("status") == "ready")
+    walk_id = row["id"]
+    assert isinstance(walk_id, int)
+    return walk_id
+
+
+async def open_live(
+    browser: Browser, bot: RunningBot, user: FakeUser, walk_id: int | None, *, init: str = ""
+) -> tuple[BrowserContext, Page]:
+    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id)
+    page = await context.new_page()
+    query = "" if walk_id is None else f"?walk={walk_id}"
+    await page.goto(f"{bot.web_url}/live/{query}")
+    return context, page
+
+
+def walk_of(database_url: str, user: FakeUser) -> dict[str, object]:
+    return latest_row(database_url, "walks", user.id)
+
+
+def paused(row: dict[str, object]) -> bool:
+    pauses = row.get("pauses") or []
+    assert isinstance(pauses, list)
+    return any(p.get("ended_at") is None for p in pauses)
+
+
+async def start_on_page(page: Page) -> None:
+    await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#safety-card")).to_contain_text("Before you start")
+    await page.locator("#start").click()
+    await expect(page.locator("#phase-word")).to_have_text("BACKWARD", timeout=WAIT_MS)
+
+
+def fetches(record: dict[str, Any], ending: str) -> list[dict[str, Any]]:
+    return [f for f in record["fetches"] if f["url"].split("?")[0].endswith(ending)]
+
+
+async def test_pause_resume_stop_and_ratings_reach_the_server(
+    browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "2x60/60")
+    context, page = await open_live(browser, bot, alice, walk_id)
+    await start_on_page(page)
+    await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "active")
+    await expect(page.locator("#round-line")).to_have_text("Round 1 of 2")
+    await expect(page.locator("#next-line")).to_have_text("Next: forward for 1 min")
+
+    await page.locator("#pause").click()
+    await expect(page.locator("#paused-line")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#resume")).to_be_visible()
+    await row_when(database_url, "walks", alice.id, paused)
+    await page.locator("#resume").click()
+    await expect(page.locator("#pause")).to_be_visible(timeout=WAIT_MS)
+    await row_when(database_url, "walks", alice.id, lambda r: not paused(r))
+
+    await page.locator("#stop").click()
+    await expect(page.locator("#rate-effort")).to_be_visible(timeout=WAIT_MS)
+    row = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
+    assert row["end_reason"] == "stopped"
+    await expect(page.locator("#end-message")).to_contain_text("Good call to stop")
+    await alice.wait_for_text("How hard did that feel")  # the chat asks too
+
+    await page.get_by_role("button", name="5 moderate").click()
+    await expect(page.locator("#rate-pain")).to_be_visible(timeout=WAIT_MS)
+    await page.get_by_role("button", name="knee pain 2", exact=True).click()
+    await expect(page.locator("#rate-note")).to_be_visible(timeout=WAIT_MS)
+    await page.locator("#note-text").fill("Windy on the prom")
+    await page.locator("#note-save").click()
+    await expect(page.locator("#rated")).to_be_visible(timeout=WAIT_MS)
+    row = await row_when(database_url, "walks", alice.id, lambda r: r["rating_step"] is None)
+    assert (row["effort"], row["knee_pain"], row["note"]) == (5, 2, "Windy on the prom")
+    await context.close()
+
+
+async def test_i_need_to_stop_ends_the_walk_with_the_chats_kind_words(
+    browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "2x60/60")
+    context, page = await open_live(browser, bot, alice, walk_id)
+    await start_on_page(page)
+    await page.locator("#need-to-stop").click()  # no confirmation, as in the chat
+    await expect(page.locator("#rate-effort")).to_be_visible(timeout=WAIT_MS)
+    row = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
+    assert row["end_reason"] == "need_to_stop"
+    (stop,) = [
+        f for f in fetches(await recorded(page), "/control") if f["body"]["action"] != "start"
+    ]
+    words = stop["reply"]["message"]
+    assert words
+    await expect(page.locator("#end-message")).to_have_text(words)
+    await context.close()
+
+
+async def test_settings_are_remembered_and_silence_the_voice(
+    browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "2x60/60")
+    context, page = await open_live(browser, bot, alice, walk_id)
+    await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
+    await page.locator("#settings summary").click()
+    await expect(page.locator("#pref-voice")).to_be_checked()
+    await page.locator("#pref-voice").uncheck()
+    await page.locator("#pref-warning").uncheck()
+    await expect.poll(lambda: _saved(page), timeout=WAIT_MS).to_be_truthy()
+
+    await page.reload()  # the server remembers, not the page
+    await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#pref-voice")).not_to_be_checked()
+    await expect(page.locator("#pref-warning")).not_to_be_checked()
+    await expect(page.locator("#pref-tones")).to_be_checked()
+    await start_on_page(page)
+    record = await recorded(page)
+    assert record["speech"] == []
+    assert [t["frequency"] for t in record["tones"]] == [660, 990]  # the switch tone still
+    await context.close()
+
+
+async def _saved(page: Page) -> bool:
+    puts = [f for f in fetches(await recorded(page), "/prefs") if f["method"] == "PUT"]
+    return any(f.get("status") == 200 and not f["body"]["warning"] for f in puts)
+
+
+async def test_hiding_the_page_hands_the_cues_back_to_the_chat(
+    browser: Browser, bot: RunningBot, alice: FakeUser, api: FakeBotApi, database_url: str
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "3x10/10")
+    context, page = await open_live(browser, bot, alice, walk_id)
+    await start_on_page(page)
+    await expect(page.locator("#chat-line")).to_contain_text("resting", timeout=WAIT_MS)
+    seen = len(alice.messages())
+
+    await page.evaluate(
+        """() => {
+            Object.defineProperty(document, "visibilityState", {value: "hidden",
+                                  configurable: true});
+            Object.defineProperty(document, "hidden", {value: true, configurable: true});
+            document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    hand_over = await alice.wait_for_text("Live screen closed", timeout=10)
+    assert alice.messages().index(hand_over) >= seen
+    beats = fetches(await recorded(page), "/heartbeat")
+    assert beats[0]["body"] == {"visible": True}
+    assert beats[-1]["body"] == {"visible": False} and beats[-1]["keepalive"]
+    # The chat's next switch (forward, at 10 s) comes from the bot, on its time.
+    started = await started_at(database_url, "walks", alice.id)
+    cue = await alice.wait_for_text("Forward again for 10 s", timeout=20)
+    late = (sent_at(api, cue) - (started + timedelta(seconds=10))).total_seconds()
+    assert -EARLY_S <= late < LATE_S, late
+    await context.close()
+
+
+async def test_closing_the_page_hands_the_cues_back_at_once(
+    browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "2x60/60")
+    context, page = await open_live(browser, bot, alice, walk_id)
+    await start_on_page(page)
+    await expect(page.locator("#chat-line")).to_contain_text("resting", timeout=WAIT_MS)
+    await page.close(run_before_unload=True)  # pagehide: a keepalive "visible: false"
+    await alice.wait_for_text("Live screen closed", timeout=10)
+    await context.close()
+
+
+async def test_forged_or_expired_init_data_and_another_persons_walk_are_refused(
+    browser: Browser,
+    bot: RunningBot,
+    alice: FakeUser,
+    api: FakeBotApi,
+    database_url: str,
+) -> None:
+    walk_id = await ready_walk(alice, database_url, "2x60/60")
+    refused = "I couldn't check it's you"
+    forged = init_data("123456789:not-the-bot-token", alice.id)
+    context, page = await open_live(browser, bot, alice, walk_id, init=forged)
+    await expect(page.locator("#message-text")).to_contain_text(refused, timeout=WAIT_MS)
+    assert fetches(await recorded(page), f"/walk/{walk_id}")[0]["status"] == 401
+    await context.close()
+
+    expired = init_data(TEST_TOKEN, alice.id, auth_date=int(time.time()) - 2 * 86400)
+    context, page = await open_live(browser, bot, alice, walk_id, init=expired)
+    await expect(page.locator("#message-text")).to_contain_text(refused, timeout=WAIT_MS)
+    await context.close()
+
+    bob = api.user("Bob")
+    context, page = await open_live(browser, bot, bob, walk_id)
+    await expect(page.locator("#message-text")).to_contain_text("isn't yours", timeout=WAIT_MS)
+    status = await page.evaluate(
+        """async ([walk, init]) => {
+            const reply = await fetch(`api/walk/${walk}/control`, {
+                method: "POST",
+                headers: {Authorization: `tma ${init}`, "Content-Type": "application/json"},
+                body: JSON.stringify({action: "start"}),
+            });
+            return reply.status;
+        }""",
+        [walk_id, init_data(TEST_TOKEN, bob.id)],
+    )
+    assert status == 403
+    assert walk_of(database_url, alice)["status"] == "ready"  # nothing changed
+    await context.close()
