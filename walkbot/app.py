@@ -35,6 +35,7 @@ from walkbot.services.updates import prune_updates
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, create_engine, session_factory
 from walkbot.vitals import Vitals
+from walkbot.webapp.menu import set_live_menu
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         await app.bot.set_my_commands(
             handlers.group_admin_menu(), scope=BotCommandScopeAllChatAdministrators()
         )
+        await set_live_menu(app.bot, settings.webapp_url)  # the live screen, when configured
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
         await cues.restore(app)

@@ -9,6 +9,7 @@ It runs whichever way updates arrive (PTB's custom-webhook example shows the wir
   Tornado server compared the secret with `!=` after buffering up to 100 MB: a 90 MB POST
   without the secret took the bot from 101 to 409 MB.) Telegram's updates are a few KB; the
   largest (a long message with entities and a reply markup) stay far below 1 MiB.
+- `/live/...` (both modes): the live-walk screen and its JSON API (walkbot/webapp/api.py).
 - `GET /healthz`: the database reachable (`SELECT 1`), the dispatcher's last tick, the last
   update received; 200 when the database answers, 503 when it does not.
 
@@ -34,13 +35,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
 from walkbot.context import runtime_of
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory
+from walkbot.webapp.api import live_routes
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +166,8 @@ def build_web_app(
             report, status_code=200 if reachable else 503, headers={"Cache-Control": "no-store"}
         )
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes.extend(live_routes(application, settings))  # the live screen: /live/...
     if webhook_secret is not None:
         routes.append(Route(WEBHOOK_PATH, telegram, methods=["POST"]))
     return Starlette(routes=routes)
