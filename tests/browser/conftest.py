@@ -22,7 +22,7 @@ __all__ = ["api", "clock"]  # the e2e fixtures, used here as they are
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if chromium_path() is not None:
         return
-    skip = pytest.mark.skip(reason="no chromium on PATH (apt-get install -y chromium; .ci/run does)")
+    skip = pytest.mark.skip(reason="no chromium: apt-get install -y chromium (.ci/run does)")
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(skip)

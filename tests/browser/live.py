@@ -10,16 +10,20 @@ import json
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect
 
+from tests.e2e.rows import row_when
+from walkbot.sandbox import TEST_TOKEN, FakeUser
+from walkbot.sandbox.embedded import RunningBot
 from walkbot.webapp.initdata import sign
 
 STUBS = (Path(__file__).parent / "stubs.js").read_text()
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 TELEGRAM_SCRIPT = "https://telegram.org/**"
 # Generous: these wait for a condition (an element, a reply), never for time to pass, so a
 # slow machine only makes them slower. Nothing here is a sleep.
@@ -96,6 +100,47 @@ def plan_from(record: dict[str, Any]) -> Plan:
 
 
 def _ms(iso: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
+
+
+# --- the real bot's side ----------------------------------------------------------------
+
+
+async def ready_walk(user: FakeUser, database_url: str, plan: str) -> int:
+    """/walk `plan` in the chat: the card with Start; the walk row's id."""
+    user.send(f"/walk {plan}")
+    await user.wait_for_text("Before you start")
+    row = await row_when(database_url, "walks", user.id, lambda r: r.get("status") == "ready")
+    walk_id = row["id"]
+    assert isinstance(walk_id, int)
+    return walk_id
+
+
+async def phone_page(
+    browser: Browser, user: FakeUser, *, init: str = ""
+) -> tuple[BrowserContext, Page]:
+    """A phone's page signed in as `user` (or with the initData given)."""
+    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id)
+    return context, await context.new_page()
+
+
+async def open_live(
+    browser: Browser, bot: RunningBot, user: FakeUser, walk_id: int | None, *, init: str = ""
+) -> tuple[BrowserContext, Page]:
+    """The live screen as the walk's button opens it (no walk: as the menu button does)."""
+    context, page = await phone_page(browser, user, init=init)
+    query = "" if walk_id is None else f"?walk={walk_id}"
+    await page.goto(f"{bot.web_url}/live/{query}")
+    return context, page
+
+
+async def start_on_page(page: Page) -> None:
+    await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#safety-card")).to_contain_text("Before you start")
+    await page.locator("#start").click()
+    await expect(page.locator("#live")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#phase-word")).to_have_text("BACKWARD")
+
+
+def fetches(record: dict[str, Any], ending: str) -> list[dict[str, Any]]:
+    return [f for f in record["fetches"] if f["url"].split("?")[0].endswith(ending)]

@@ -6,14 +6,22 @@ real-time walk is the hand-over test, where the chat's next cue must come on its
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.browser.live import WAIT_MS, init_data, phone, recorded
+from tests.browser.live import (
+    WAIT_MS,
+    fetches,
+    init_data,
+    open_live,
+    ready_walk,
+    recorded,
+    start_on_page,
+)
 from tests.e2e.rows import latest_row, row_when, sent_at, started_at
 from tests.e2e.test_walks import EARLY_S, LATE_S
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi, FakeUser
@@ -22,45 +30,15 @@ from walkbot.sandbox.embedded import RunningBot
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
-async def ready_walk(user: FakeUser, database_url: str, plan: str) -> int:
-    """/walk `plan` in the chat: the card with Start; the walk row's id."""
-    user.send(f"/walk {plan}")
-    await user.wait_for_text("Before you start")
-    row = await row_when(database_url, "walks", user.id, lambda r: r.get("status") == "ready")
-    walk_id = row["id"]
-    assert isinstance(walk_id, int)
-    return walk_id
-
-
-async def open_live(
-    browser: Browser, bot: RunningBot, user: FakeUser, walk_id: int | None, *, init: str = ""
-) -> tuple[BrowserContext, Page]:
-    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id)
-    page = await context.new_page()
-    query = "" if walk_id is None else f"?walk={walk_id}"
-    await page.goto(f"{bot.web_url}/live/{query}")
-    return context, page
-
-
 def walk_of(database_url: str, user: FakeUser) -> dict[str, object]:
     return latest_row(database_url, "walks", user.id)
 
 
 def paused(row: dict[str, object]) -> bool:
-    pauses = row.get("pauses") or []
+    raw = row.get("pauses") or "[]"
+    pauses = json.loads(raw) if isinstance(raw, str) else raw  # a JSON column, read raw
     assert isinstance(pauses, list)
     return any(p.get("ended_at") is None for p in pauses)
-
-
-async def start_on_page(page: Page) -> None:
-    await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
-    await expect(page.locator("#safety-card")).to_contain_text("Before you start")
-    await page.locator("#start").click()
-    await expect(page.locator("#phase-word")).to_have_text("BACKWARD", timeout=WAIT_MS)
-
-
-def fetches(record: dict[str, Any], ending: str) -> list[dict[str, Any]]:
-    return [f for f in record["fetches"] if f["url"].split("?")[0].endswith(ending)]
 
 
 async def test_pause_resume_stop_and_ratings_reach_the_server(
@@ -85,7 +63,10 @@ async def test_pause_resume_stop_and_ratings_reach_the_server(
     await expect(page.locator("#rate-effort")).to_be_visible(timeout=WAIT_MS)
     row = await row_when(database_url, "walks", alice.id, lambda r: r["status"] == "ended")
     assert row["end_reason"] == "stopped"
-    await expect(page.locator("#end-message")).to_contain_text("Good call to stop")
+    controls = fetches(await recorded(page), "/control")
+    (stop,) = [f for f in controls if f["body"]["action"] == "stop"]
+    assert stop["reply"]["message"]
+    await expect(page.locator("#end-message")).to_have_text(stop["reply"]["message"])
     await alice.wait_for_text("How hard did that feel")  # the chat asks too
 
     await page.get_by_role("button", name="5 moderate").click()
@@ -129,7 +110,7 @@ async def test_settings_are_remembered_and_silence_the_voice(
     await expect(page.locator("#pref-voice")).to_be_checked()
     await page.locator("#pref-voice").uncheck()
     await page.locator("#pref-warning").uncheck()
-    await expect.poll(lambda: _saved(page), timeout=WAIT_MS).to_be_truthy()
+    await page.wait_for_function(SAVED_WITHOUT_WARNING, timeout=WAIT_MS)
 
     await page.reload()  # the server remembers, not the page
     await expect(page.locator("#start")).to_be_visible(timeout=WAIT_MS)
@@ -143,9 +124,8 @@ async def test_settings_are_remembered_and_silence_the_voice(
     await context.close()
 
 
-async def _saved(page: Page) -> bool:
-    puts = [f for f in fetches(await recorded(page), "/prefs") if f["method"] == "PUT"]
-    return any(f.get("status") == 200 and not f["body"]["warning"] for f in puts)
+SAVED_WITHOUT_WARNING = """() => window.__recorded.fetches.some(
+    (f) => f.method === "PUT" && f.status === 200 && f.body.warning === false)"""
 
 
 async def test_hiding_the_page_hands_the_cues_back_to_the_chat(
