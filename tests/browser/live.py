@@ -60,11 +60,13 @@ async def launch(playwright: Playwright) -> Browser:
     return await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
 
 
-async def phone(browser: Browser, init: str, user_id: int) -> BrowserContext:
+async def phone(
+    browser: Browser, init: str, user_id: int, *, theme: dict[str, str] | None = None
+) -> BrowserContext:
     """A phone-sized context with Telegram, speech and Web Audio stubbed; telegram.org is
     unreachable (the page must survive its script failing to load)."""
     context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-GB")
-    config = {"initData": init, "user": {"id": user_id, "first_name": "Alice"}}
+    config = {"initData": init, "user": {"id": user_id}, "theme": theme or {}}
     await context.add_init_script(f"window.__stubConfig = {json.dumps(config)};\n{STUBS}")
     await context.route(TELEGRAM_SCRIPT, lambda route: route.abort())
     return context
@@ -117,18 +119,24 @@ async def ready_walk(user: FakeUser, database_url: str, plan: str) -> int:
 
 
 async def phone_page(
-    browser: Browser, user: FakeUser, *, init: str = ""
+    browser: Browser, user: FakeUser, *, init: str = "", theme: dict[str, str] | None = None
 ) -> tuple[BrowserContext, Page]:
     """A phone's page signed in as `user` (or with the initData given)."""
-    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id)
+    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id, theme=theme)
     return context, await context.new_page()
 
 
 async def open_live(
-    browser: Browser, bot: RunningBot, user: FakeUser, walk_id: int | None, *, init: str = ""
+    browser: Browser,
+    bot: RunningBot,
+    user: FakeUser,
+    walk_id: int | None,
+    *,
+    init: str = "",
+    theme: dict[str, str] | None = None,
 ) -> tuple[BrowserContext, Page]:
     """The live screen as the walk's button opens it (no walk: as the menu button does)."""
-    context, page = await phone_page(browser, user, init=init)
+    context, page = await phone_page(browser, user, init=init, theme=theme)
     query = "" if walk_id is None else f"?walk={walk_id}"
     await page.goto(f"{bot.web_url}/live/{query}")
     return context, page

@@ -3,7 +3,9 @@
 // sends, with the page's clock (Playwright's fake clock when installed).
 (() => {
   const config = window.__stubConfig;
-  const recorded = { speech: [], tones: [], haptics: [], fetches: [], ready: 0, expanded: 0 };
+  const recorded = {
+    speech: [], tones: [], haptics: [], fetches: [], wakeLocks: [], ready: 0, expanded: 0,
+  };
   window.__recorded = recorded;
 
   window.Telegram = {
@@ -69,6 +71,23 @@
   }
   window.AudioContext = Context;
   window.webkitAudioContext = Context;
+
+  // Screen Wake Lock: a sentinel is released when the page is hidden, as the spec says.
+  const sentinels = [];
+  Object.defineProperty(navigator, "wakeLock", {
+    configurable: true,
+    value: {
+      async request(type) {
+        recorded.wakeLocks.push({ type, at: Date.now() });
+        const sentinel = { released: false, async release() { this.released = true; } };
+        sentinels.push(sentinel);
+        return sentinel;
+      },
+    },
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") for (const s of sentinels) s.released = true;
+  });
 
   const realFetch = window.fetch.bind(window);
   window.fetch = async (input, options) => {

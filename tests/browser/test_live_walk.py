@@ -84,8 +84,9 @@ async def test_pause_resume_stop_and_ratings_reach_the_server(
 async def test_i_need_to_stop_ends_the_walk_with_the_chats_kind_words(
     browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
 ) -> None:
-    walk_id = await ready_walk(alice, database_url, "2x60/60")
-    context, page = await open_live(browser, bot, alice, walk_id)
+    await ready_walk(alice, database_url, "2x60/60")
+    # Opened from the menu button: no walk in the address, the server finds the open one.
+    context, page = await open_live(browser, bot, alice, None)
     await start_on_page(page)
     await page.locator("#need-to-stop").click()  # no confirmation, as in the chat
     await expect(page.locator("#rate-effort")).to_be_visible(timeout=WAIT_MS)
@@ -137,14 +138,7 @@ async def test_hiding_the_page_hands_the_cues_back_to_the_chat(
     await expect(page.locator("#chat-line")).to_contain_text("resting", timeout=WAIT_MS)
     seen = len(alice.messages())
 
-    await page.evaluate(
-        """() => {
-            Object.defineProperty(document, "visibilityState", {value: "hidden",
-                                  configurable: true});
-            Object.defineProperty(document, "hidden", {value: true, configurable: true});
-            document.dispatchEvent(new Event("visibilitychange"));
-        }"""
-    )
+    await page.evaluate(HIDE)
     hand_over = await alice.wait_for_text("Live screen closed", timeout=10)
     assert alice.messages().index(hand_over) >= seen
     beats = fetches(await recorded(page), "/heartbeat")
@@ -155,18 +149,49 @@ async def test_hiding_the_page_hands_the_cues_back_to_the_chat(
     cue = await alice.wait_for_text("Forward again for 10 s", timeout=20)
     late = (sent_at(api, cue) - (started + timedelta(seconds=10))).total_seconds()
     assert -EARLY_S <= late < LATE_S, late
+
+    await page.evaluate(SHOW)  # back on screen: the screen takes the walk up again
+    await page.wait_for_function(BEATING_AGAIN, timeout=WAIT_MS)
+    assert len((await recorded(page))["wakeLocks"]) == 2  # asked again on becoming visible
     await context.close()
 
 
-async def test_closing_the_page_hands_the_cues_back_at_once(
+def visibility(state: str) -> str:
+    """What the browser does when the page is hidden or shown (switching apps, locking)."""
+    hidden = "true" if state == "hidden" else "false"
+    return f"""() => {{
+        Object.defineProperty(document, "visibilityState", {{value: "{state}",
+                              configurable: true}});
+        Object.defineProperty(document, "hidden", {{value: {hidden}, configurable: true}});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }}"""
+
+
+HIDE, SHOW = visibility("hidden"), visibility("visible")
+BEATING_AGAIN = """() => {
+    const beats = window.__recorded.fetches.filter((f) => f.url.endsWith("/heartbeat"));
+    const hidden = beats.findIndex((f) => f.body.visible === false);
+    return hidden >= 0 && beats.slice(hidden + 1).some((f) => f.body.visible === true);
+}"""
+
+
+async def test_leaving_the_page_hands_the_cues_back_at_once(
     browser: Browser, bot: RunningBot, alice: FakeUser, database_url: str
 ) -> None:
     walk_id = await ready_walk(alice, database_url, "2x60/60")
-    context, page = await open_live(browser, bot, alice, walk_id)
+    theme = {"bg_color": "#17212b", "text_color": "#f5f5f5", "button_color": "#5288c1"}
+    context, page = await open_live(browser, bot, alice, walk_id, theme=theme)
     await start_on_page(page)
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 33, 43)"  # Telegram's theme colours
+    assert (await recorded(page))["ready"] == 1 and (await recorded(page))["expanded"] == 1
     await expect(page.locator("#chat-line")).to_contain_text("resting", timeout=WAIT_MS)
-    await page.close(run_before_unload=True)  # pagehide: a keepalive "visible: false"
+    # Leaving the page (closing the Mini App, navigating away) fires pagehide; the page then
+    # says "hidden" with a keepalive request, which the browser delivers after the page is gone.
+    await page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide'))")
     await alice.wait_for_text("Live screen closed", timeout=10)
+    last = fetches(await recorded(page), "/heartbeat")[-1]
+    assert last["body"] == {"visible": False} and last["keepalive"]
     await context.close()
 
 
