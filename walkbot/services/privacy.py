@@ -55,7 +55,8 @@ ABOUT = (
     "(backward_s, forward_s, active_s); distances in metres. Each walk's plan is in seconds; "
     "pauses are when a walk was paused and resumed. A level change's walk_id is the walk "
     "that led to it (none when you chose the level). failed_deliveries are messages to you "
-    "not known to have arrived."
+    "not known to have arrived. live_voice, live_tones and live_warning are your live "
+    "screen's settings; a walk's live_seen_at is when a live screen last showed it."
 )
 
 
