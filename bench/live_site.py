@@ -1,6 +1,7 @@
-"""A tiny stand-in for walkbot's live-screen API (LIVE_CONTRACT.md), served through
-Playwright's routing: the page's own behaviour (cues on the clock, skew) without a bot.
-Its clock runs ahead of the phone's by `skew`, as a server's may."""
+"""A tiny stand-in for walkbot's live-screen API (the contract in docs/live-screen.md), served
+through Playwright's routing, for bench/live_cues.py: the page's own cue timing with no bot,
+database or network in the way. Its clock runs ahead of the phone's by `skew`, as a server's
+may. The browser tests use walkbot's real web app instead."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from playwright.async_api import BrowserContext, Route
 
 from walkbot.domain.walks import WalkPlan, phase_starts
 
-STATIC = Path(__file__).parents[2] / "walkbot" / "webapp" / "static"
+STATIC = Path(__file__).parents[1] / "walkbot" / "webapp" / "static"
 ORIGIN = "https://walkbot.test"
 
 
@@ -36,6 +37,7 @@ class FakeSite:
         return datetime.now(UTC) + self.skew
 
     def walk(self) -> dict[str, Any]:
+        assert self.status in ("ready", "active")
         phases = [
             {"kind": p.kind, "round": p.round, "start_s": s, "duration_s": p.duration_s}
             for p, s in zip(self.plan.phases(), phase_starts(self.plan), strict=True)
@@ -69,7 +71,7 @@ class FakeSite:
             kind = mimetypes.guess_type(name)[0] or "text/plain"
             await route.fulfill(body=(STATIC / name).read_bytes(), content_type=kind)
             return
-        body = json.loads(request.post_data) if request.post_data else None
+        body: dict[str, Any] = json.loads(request.post_data) if request.post_data else {}
         prefs = {"voice": True, "tones": True, "warning": True}
         if path.endswith("/control"):
             self.actions.append(body["action"])

@@ -77,6 +77,22 @@ async def recorded(page: Page) -> dict[str, Any]:
     return result
 
 
+def tones(record: dict[str, Any]) -> list[tuple[float, str]]:
+    """The first oscillator of each tone, by kind (finish is the rising three from 660 Hz,
+    told from a switch by its 880 Hz second note)."""
+    found: list[tuple[float, str]] = []
+    raw = record["tones"]
+    i = 0
+    while i < len(raw):
+        kind = TONE_KINDS[raw[i]["frequency"]]
+        size = {"switch": 2, "warning": 2, "count": 1}[kind]
+        if kind == "switch" and i + 1 < len(raw) and raw[i + 1]["frequency"] == 880:
+            kind, size = "finish", 3
+        found.append((raw[i]["at"], kind))
+        i += size
+    return found
+
+
 @dataclass(frozen=True)
 class Plan:
     """The page's view of a started walk: server instants mapped to the page's clock."""

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.live import (
-    TONE_KINDS,
     WAIT_MS,
     fetches,
     phone_page,
@@ -22,6 +20,7 @@ from tests.browser.live import (
     ready_walk,
     recorded,
     start_on_page,
+    tones,
 )
 from walkbot.domain.walks import WalkPlan
 from walkbot.sandbox import FakeUser
@@ -45,22 +44,6 @@ EXPECTED_TONES = sorted(
     + [(end - left, "count") for end in (10, 55, 65, 110) for left in (3, 2, 1)]
     + [(110, "finish")]
 )
-
-
-def tones(record: dict[str, Any]) -> list[tuple[float, str]]:
-    """The first oscillator of each tone, by kind (finish is the rising three from 660 Hz,
-    told from a switch by its 880 Hz second note)."""
-    found: list[tuple[float, str]] = []
-    raw = record["tones"]
-    i = 0
-    while i < len(raw):
-        kind = TONE_KINDS[raw[i]["frequency"]]
-        size = {"switch": 2, "warning": 2, "count": 1}[kind]
-        if kind == "switch" and i + 1 < len(raw) and raw[i + 1]["frequency"] == 880:
-            kind, size = "finish", 3
-        found.append((raw[i]["at"], kind))
-        i += size
-    return found
 
 
 async def test_a_whole_walk_cues_in_order_at_the_planned_times(

@@ -6,7 +6,7 @@
 // counting ticks: hidden pages have their timers throttled, a locked screen stops them.
 // While the page is visible and the walk active it sends a heartbeat every 2 s, so the bot holds
 // back its chat cues; hidden or closed, it says so at once and the chat cues take over.
-// The contract with the server: /work/wt/notes/LIVE_CONTRACT.md (kept in docs/ as well).
+// The API and the hand-over rule: docs/architecture.md ("The web layer and the live screen").
 "use strict";
 
 (() => {
