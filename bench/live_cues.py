@@ -5,8 +5,8 @@ clock, where every timer fires exactly on time; this runs the same page in real 
 Debian's headless chromium, against a stand-in API (bench/live_site.py) so that only the page
 is measured: each spoken cue and each tone is recorded with the page's Date.now() when the page
 asks for it (speechSynthesis.speak, oscillator.start), and compared with its planned instant
-(the walk's ends_at from the Start reply, mapped to the page's clock with the skew the page
-itself uses). The first cue, played on the Start reply, is left out: the stand-in answers at
+(the walk's ends_at from the Start reply, on the system clock: the stand-in's clock is the
+system clock plus a known skew, which the page must estimate). The first cue, played on the Start reply, is left out: the stand-in answers at
 once, and with walkbot it is as late as the Start request's round trip.
 
     python -m bench.live_cues [--plan 2x10/45] [--pages 1] [--busy 0]
@@ -23,12 +23,13 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 from playwright.async_api import Browser, async_playwright, expect
 
 from bench.live_site import ORIGIN, FakeSite
-from tests.browser.live import init_data, launch, phone, plan_from, recorded, tones
+from tests.browser.live import Plan, init_data, launch, phone, recorded, tones
 from walkbot.domain.walks import WalkPlan, parse_custom_plan, phase_starts
 from walkbot.sandbox import TEST_TOKEN
 
@@ -46,7 +47,12 @@ async def one_walk(browser: Browser, plan_text: str, index: int) -> list[float]:
     await asyncio.sleep(plan.total_s + 2)
     record: dict[str, Any] = await recorded(page)
     await context.close()
-    walk = plan_from(record)
+    # The stand-in's clock is the system clock plus its skew, and the page's Date.now() is the
+    # system clock (no fake clock here): so the true plan on the page's clock is known, and the
+    # page's own estimate of the skew (from the middle of its Start request) is measured too.
+    start = next(f for f in record["fetches"] if f["url"].endswith("/control"))
+    ends_at = _ms(start["reply"]["walk"]["ends_at"]) - site.skew.total_seconds() * 1000
+    walk = Plan(ends_at_ms=ends_at, total_s=plan.total_s)
     offsets = _expected_offsets(plan)
     speech = [s["at"] for s in record["speech"]]
     toned = [at for at, _ in tones(record)]
@@ -55,6 +61,10 @@ async def one_walk(browser: Browser, plan_text: str, index: int) -> list[float]:
     pairs = list(zip(speech, offsets["speech"], strict=True))
     pairs += list(zip(toned, offsets["tones"], strict=True))
     return [at - walk.at(offset) for at, offset in pairs if offset > 0]
+
+
+def _ms(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp() * 1000
 
 
 def _expected_offsets(plan: WalkPlan) -> dict[str, list[int]]:

@@ -5,6 +5,7 @@
   const config = window.__stubConfig;
   const recorded = {
     speech: [], tones: [], haptics: [], fetches: [], wakeLocks: [], ready: 0, expanded: 0,
+    primed: 0,
   };
   window.__recorded = recorded;
 
@@ -15,6 +16,7 @@
       themeParams: config.theme || {},
       colorScheme: "dark",
       ready() { recorded.ready += 1; },
+      onEvent() {},
       expand() { recorded.expanded += 1; },
       HapticFeedback: {
         notificationOccurred(kind) { recorded.haptics.push({ kind, at: Date.now() }); },
@@ -24,11 +26,15 @@
   };
 
   class Utterance {
-    constructor(text) { this.text = text; this.lang = ""; this.voice = null; }
+    constructor(text) { this.text = text; this.lang = ""; this.voice = null; this.volume = 1; }
   }
   window.SpeechSynthesisUtterance = Utterance;
   const synth = {
     speak(utterance) {
+      if (!utterance.text && utterance.volume === 0) {
+        recorded.primed += 1; // the silent utterance that unlocks speech on iOS
+        return;
+      }
       recorded.speech.push({ text: utterance.text, lang: utterance.lang, at: Date.now() });
     },
     cancel() {},

@@ -70,6 +70,7 @@ async def test_a_whole_walk_cues_in_order_at_the_planned_times(
     speech = [(s["at"], s["text"]) for s in record["speech"]]
     assert [text for _, text in speech] == [text for _, text in EXPECTED_SPEECH]
     assert {s["lang"] for s in record["speech"]} == {"en-GB"}
+    assert record["primed"] == 1  # speech unlocked by the Start tap itself (iOS)
     got = tones(record)
     assert [kind for _, kind in got] == [kind for _, kind in EXPECTED_TONES]
     # Lateness against the plan, on the page's clock. The first cue is played when the Start

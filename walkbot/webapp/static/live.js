@@ -275,11 +275,23 @@
     return audio;
   }
 
-  // Browsers start sound only after a tap: call this from every tap.
+  // Browsers start sound only after a tap: call this from every tap. iOS also lets a page
+  // speak later only if it spoke during a tap, so the first tap says nothing, silently.
+  let speechPrimed = false;
   function unlockSound() {
     const context = audioContext();
     if (context && context.state === "suspended" && context.resume) {
       context.resume().catch(() => {});
+    }
+    if (!speechPrimed && "speechSynthesis" in window) {
+      speechPrimed = true;
+      try {
+        const silent = new SpeechSynthesisUtterance("");
+        silent.volume = 0;
+        window.speechSynthesis.speak(silent);
+      } catch (_) {
+        /* no speech here */
+      }
     }
     updateSoundButton();
   }
@@ -718,6 +730,7 @@
       try {
         tg.ready();
         tg.expand();
+        if (tg.onEvent) tg.onEvent("themeChanged", applyTheme);
       } catch (_) {
         /* keep going */
       }
