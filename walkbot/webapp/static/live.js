@@ -81,6 +81,7 @@
     walk: null,
     prefs: { voice: true, tones: true, warning: true },
     skewMs: 0, // server clock minus this page's clock
+    skewRoundTrip: Infinity, // the round trip the skew was estimated from
     events: [], // the cues on the active-time axis, in ms
     firedUpToMs: null, // active ms up to which cues have been played (null: not yet synced)
     timer: null,
@@ -140,9 +141,21 @@
   const parseTime = (iso) => (iso ? Date.parse(iso) : null);
   const serverNow = () => Date.now() + state.skewMs;
 
-  function adopt(walk, sent, received) {
-    // The skew from the middle of the request: the server read its clock in between.
+  // The skew from the middle of a request: the server read its clock somewhere in between, so
+  // the estimate is off by at most half the round trip. A reply that changes the timeline
+  // (Start, Pause, Resume...) sets it; later replies that change nothing refine it only when
+  // their round trip was quicker (a Start reply waits for the chat's message to go out; a
+  // plain read, sent at once after it, does not).
+  function observe(walk, sent, received, force) {
+    const roundTrip = received - sent;
+    if (!force && roundTrip >= state.skewRoundTrip) return false;
+    state.skewRoundTrip = roundTrip;
     state.skewMs = parseTime(walk.server_now) - (sent + received) / 2;
+    return true;
+  }
+
+  function adopt(walk, sent, received) {
+    observe(walk, sent, received, true);
     state.walk = walk;
     state.walkId = walk.id;
     state.events = buildEvents(walk);
@@ -527,7 +540,10 @@
       show("message-screen");
       return;
     }
-    if (sameTimeline(state.walk, data.walk)) return;
+    if (sameTimeline(state.walk, data.walk)) {
+      if (observe(data.walk, sent, received) && data.walk.status === "active") tick();
+      return;
+    }
     enter(data.walk, sent, received);
   }
 
@@ -568,6 +584,8 @@
       showMessage(data.walk.status === "ended" ? "end-message" : "walk-message", data.message);
       enter(data.walk, sent, received);
       notice("");
+      // The reply waited for the chat's follow-up; a plain read times the clocks better.
+      if (data.walk.status === "active") refresh().catch(() => {});
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.body && error.body.walk) {
         enter(error.body.walk, Date.now(), Date.now());
@@ -667,6 +685,7 @@
 
   function visible() {
     keepAwake();
+    state.skewRoundTrip = Infinity; // the phone may have slept and set its clock meanwhile
     refresh()
       .then(() => {
         if (state.walk && state.walk.status === "active") {
