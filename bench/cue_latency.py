@@ -63,21 +63,38 @@ def init_data(user_id: int) -> str:
 
 
 async def live_screen(
-    http: httpx.AsyncClient, user_id: int, walk_id: int, rtts: list[float], seed: int
+    http: httpx.AsyncClient,
+    user_id: int,
+    walk_id: int,
+    rtts: list[float],
+    errors: list[str],
+    seed: int,
 ) -> None:
     """Start from the screen, then "visible" every 2 s until the walk is over (as the page)."""
     headers = {"Authorization": f"tma {init_data(user_id)}"}
     api = f"/live/api/walk/{walk_id}"
-    response = await http.post(f"{api}/control", json={"action": "start"}, headers=headers)
+    for attempt in range(3):  # a page retries a Start that got no answer
+        try:
+            response = await http.post(f"{api}/control", json={"action": "start"}, headers=headers)
+            break
+        except httpx.TransportError:
+            errors.append("start")
+            if attempt == 2:
+                raise
     response.raise_for_status()
     await asyncio.sleep(random.Random(seed).uniform(0, BEAT_S))  # pages are not in step
     while True:
         sent = time.monotonic()
-        beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
+        try:
+            beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
+        except httpx.TransportError:  # as the page does: the next beat tries again
+            errors.append("heartbeat")
+            await asyncio.sleep(BEAT_S)
+            continue
         rtts.append(time.monotonic() - sent)
         if not beat.json()["hold_chat_cues"]:
             return  # the walk is over
-        await asyncio.sleep(BEAT_S)
+        await asyncio.sleep(max(0.0, BEAT_S - (time.monotonic() - sent)))
 
 
 def seed(database_url: str, user_ids: list[int]) -> None:
@@ -135,6 +152,7 @@ async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> 
     database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
     upgrade(database_url)
     rtts: list[float] = []
+    errors: list[str] = []
     async with FakeBotApi(limits=Limits() if limits else None) as api:
         people = [api.user(f"W{i}") for i in range(walks)]
         seed(database_url, [p.id for p in people])
@@ -164,7 +182,7 @@ async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> 
             for index, (person, card) in enumerate(zip(people, cards, strict=True)):
                 if index < live:
                     walk_id = int(card.buttons[-1][0].web_app["url"].rsplit("=", 1)[1])  # type: ignore[index]
-                    screens.append(live_screen(http, person.id, walk_id, rtts, index))
+                    screens.append(live_screen(http, person.id, walk_id, rtts, errors, index))
                 else:
                     person.tap("Start", message=card)
             screening = asyncio.gather(*screens)
@@ -182,7 +200,7 @@ async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> 
         starts = walk_starts(database_url)
         report(api, people[live:], starts, plan, cpu_after - cpu_before, rss, limits)
         if live:
-            report_live(api, people[:live], starts, rtts)
+            report_live(api, people[:live], starts, rtts, errors)
         if due:
             sent = [
                 c.wall
@@ -231,7 +249,11 @@ def report(
 
 
 def report_live(
-    api: FakeBotApi, people: list[FakeUser], starts: dict[int, datetime], rtts: list[float]
+    api: FakeBotApi,
+    people: list[FakeUser],
+    starts: dict[int, datetime],
+    rtts: list[float],
+    errors: list[str],
 ) -> None:
     """What the chat still got during walks with a live screen, and the heartbeats' cost."""
     ids = {p.id for p in people}
@@ -253,7 +275,8 @@ def report_live(
     if rtts:
         print(
             f"heartbeats {len(rtts)}: round trip p50 {percentile(rtts, 0.5) * 1000:.0f} ms  "
-            f"p95 {percentile(rtts, 0.95) * 1000:.0f} ms  max {max(rtts) * 1000:.0f} ms"
+            f"p95 {percentile(rtts, 0.95) * 1000:.0f} ms  max {max(rtts) * 1000:.0f} ms; "
+            f"connection errors {len(errors)} (retried)"
         )
 
 

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from walkbot.clock import Clock
 from walkbot.ports import JobNotifier
 from walkbot.services.dispatch import Source
+from walkbot.services.live import LiveScreens
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.vitals import Vitals
@@ -33,6 +34,8 @@ class Runtime:
     sources: tuple[Source[Any], ...] = ()
     # Last update received, last dispatcher tick: what /healthz reports (walkbot/web.py).
     vitals: Vitals = field(default_factory=Vitals)
+    # Live screens showing walks, and their last heartbeats (services/live.py).
+    live: LiveScreens = field(default_factory=LiveScreens)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

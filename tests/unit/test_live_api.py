@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from telegram import InlineKeyboardMarkup
 
@@ -22,6 +23,7 @@ from walkbot.bot import walk_views
 from walkbot.context import WalkbotApp, runtime_of
 from walkbot.domain.walks import parse_custom_plan
 from walkbot.sandbox import TEST_TOKEN
+from walkbot.services import live as live_service
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
@@ -305,3 +307,15 @@ def test_the_buttons_offer_the_live_screen_only_with_webapp_url() -> None:
     live = "https://example.org/live/"
     assert web_apps(walk_views.start_card(12, live_url=live))[-1] == f"{live}?walk=12"
     assert web_apps(walk_views.controls(12, paused=True, live_url=live))[-1] == f"{live}?walk=12"
+
+
+async def test_a_failing_store_is_503_without_its_words(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def busy(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT secret_note", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(live_service, "get_prefs", busy)
+    response = await client.get("/live/api/prefs", headers=auth(ALICE, at=NOW))
+    assert (response.status_code, response.json()) == (503, {"error": "busy, try again"})
+    assert "secret_note" not in caplog.text and "OperationalError" in caplog.text

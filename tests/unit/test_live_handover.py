@@ -88,11 +88,14 @@ def clock_of(app: WalkbotApp) -> FixedClock:
     return clock
 
 
-async def beat(sessions: SessionFactory, walk_id: int, *, visible: bool, at: datetime) -> bool:
-    async with transaction(sessions) as session:
+async def beat(app: WalkbotApp, walk_id: int, *, visible: bool, at: datetime) -> bool:
+    rt = runtime_of(app)
+    async with rt.transaction() as session:
         walk = await session.get(Walk, walk_id)
         assert walk is not None
-        result = await live_service.heartbeat(session, walk=walk, visible=visible, now=at)
+        result = await live_service.heartbeat(
+            session, walk=walk, visible=visible, now=at, screens=rt.live
+        )
     return result.hand_over
 
 
@@ -100,7 +103,7 @@ async def test_a_cue_due_while_the_screen_is_live_is_claimed_but_not_sent(
     app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
 ) -> None:
     walk_id = await walk_started(sessions, ALICE, plan="2x30/30", ago=30 * S, last_cue=0)
-    await beat(sessions, walk_id, visible=True, at=NOW - 2 * S)
+    await beat(app, walk_id, visible=True, at=NOW - 2 * S)
     await cues.fire_due_cue(app, walk_id)  # "Forward" is due at 30 s
     assert notifier.calls == []
     assert (await walk_row(sessions, walk_id)).last_cue_index == 1  # the index moved on
@@ -110,7 +113,7 @@ async def test_a_cue_finding_the_screen_quiet_takes_over_once_with_the_hand_over
     app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
 ) -> None:
     walk_id = await walk_started(sessions, ALICE, plan="2x30/30", ago=30 * S, last_cue=0)
-    await beat(sessions, walk_id, visible=True, at=NOW - 6 * S)
+    await beat(app, walk_id, visible=True, at=NOW - 6 * S)
     await cues.fire_due_cue(app, walk_id)
     [(method, _, details)] = notifier.calls
     assert method == "walk_cue"
@@ -135,7 +138,7 @@ async def test_the_finish_is_never_held(
 ) -> None:
     """The walk must end and the rating be asked whatever the screen does."""
     walk_id = await walk_started(sessions, ALICE, plan="1x10/10", ago=20 * S, last_cue=1)
-    await beat(sessions, walk_id, visible=True, at=NOW)
+    await beat(app, walk_id, visible=True, at=NOW)
     await cues.fire_due_cue(app, walk_id)
     assert notifier.to(ALICE) == ["walk_ended", "rating_prompt"]
     assert (await walk_row(sessions, walk_id)).status == "ended"
@@ -146,7 +149,7 @@ async def test_the_watchdog_hands_over_when_heartbeats_stop(
 ) -> None:
     walk_id = await walk_started(sessions, ALICE, plan="6x30/60", ago=(2 * 90 + 12) * S)
     clock = clock_of(app)
-    await beat(sessions, walk_id, visible=True, at=NOW)
+    await beat(app, walk_id, visible=True, at=NOW)
     for later in (S, 5 * S):  # still live: nothing said
         clock.at = NOW + later
         await live_jobs.check_screen(app, walk_id)
@@ -172,9 +175,9 @@ async def test_a_watchdog_finding_the_screen_live_comes_back_after_the_newest_he
     scheduler = app.job_queue.scheduler
     scheduler.start(paused=True)  # jobs are stored (and replaced by id) but never run here
     request.addfinalizer(lambda: scheduler.shutdown(wait=False))
-    await beat(sessions, walk_id, visible=True, at=NOW)
+    await beat(app, walk_id, visible=True, at=NOW)
     live_jobs.arm_watchdog(app.job_queue, walk_id, NOW)
-    await beat(sessions, walk_id, visible=True, at=NOW + 4 * S)
+    await beat(app, walk_id, visible=True, at=NOW + 4 * S)
     live_jobs.arm_watchdog(app.job_queue, walk_id, NOW + 4 * S)  # one already waits: kept
     [job] = app.job_queue.get_jobs_by_name(live_jobs.watchdog_name(walk_id))
     assert job.job.trigger.run_date == rule.watchdog_at(NOW)
@@ -189,9 +192,9 @@ async def test_hidden_hands_over_at_once_and_only_once(
     app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
 ) -> None:
     walk_id = await walk_started(sessions, ALICE, plan="6x30/60", ago=60 * S)
-    await beat(sessions, walk_id, visible=True, at=NOW)
-    assert await beat(sessions, walk_id, visible=False, at=NOW + S)
-    assert not await beat(sessions, walk_id, visible=False, at=NOW + 2 * S)  # a second "hidden"
+    await beat(app, walk_id, visible=True, at=NOW)
+    assert await beat(app, walk_id, visible=False, at=NOW + S)
+    assert not await beat(app, walk_id, visible=False, at=NOW + 2 * S)  # a second "hidden"
     assert (await walk_row(sessions, walk_id)).live_seen_at is None
 
 
@@ -199,9 +202,9 @@ async def test_hidden_while_paused_or_without_a_screen_hands_nothing_over(
     app: WalkbotApp, sessions: SessionFactory
 ) -> None:
     walk_id = await walk_started(sessions, ALICE, plan="6x30/60", ago=60 * S, paused_for=10 * S)
-    assert not await beat(sessions, walk_id, visible=False, at=NOW)  # never live
-    await beat(sessions, walk_id, visible=True, at=NOW)
-    assert not await beat(sessions, walk_id, visible=False, at=NOW + S)  # paused: no cues due
+    assert not await beat(app, walk_id, visible=False, at=NOW)  # never live
+    await beat(app, walk_id, visible=True, at=NOW)
+    assert not await beat(app, walk_id, visible=False, at=NOW + S)  # paused: no cues due
 
 
 async def test_a_heartbeat_for_a_walk_not_under_way_changes_nothing(
@@ -215,6 +218,55 @@ async def test_a_heartbeat_for_a_walk_not_under_way_changes_nothing(
     async with transaction(sessions) as session:
         walk = await session.get(Walk, walk_id)
         assert walk is not None
-        result = await live_service.heartbeat(session, walk=walk, visible=True, now=NOW)
+        result = await live_service.heartbeat(
+            session, walk=walk, visible=True, now=NOW, screens=runtime_of(app).live
+        )
     assert not result.hold
     assert (await walk_row(sessions, walk_id)).live_seen_at is None
+
+
+async def test_a_dropped_heads_up_finding_the_screen_quiet_still_says_where_the_walk_is(
+    app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
+) -> None:
+    """A heads-up due 9 s ago has under 3 s of use left and is dropped; the screen that went
+    quiet is released by it, so the hand-over line must come from it."""
+    # 6x30/60: the heads-up before round 2's switch is at 80 s; now is 88 s in.
+    walk_id = await walk_started(sessions, ALICE, plan="6x30/60", ago=88 * S, last_cue=1)
+    await beat(app, walk_id, visible=True, at=NOW - 10 * S)
+    await cues.fire_due_cue(app, walk_id)
+    [(_, _, details)] = notifier.calls
+    assert details["text"] == (
+        "📱 Live screen closed. Walking forward: 2 s left, round 1 of 6.\n"
+        "Then turn around, walk BACKWARD for 30 s."
+    )
+
+
+async def test_heartbeats_are_kept_in_memory_and_the_row_is_written_once_a_minute(
+    app: WalkbotApp, notifier: RecordingNotifier, sessions: SessionFactory
+) -> None:
+    walk_id = await walk_started(sessions, ALICE, plan="2x30/30", ago=30 * S, last_cue=0)
+    await beat(app, walk_id, visible=True, at=NOW - 50 * S)
+    await beat(app, walk_id, visible=True, at=NOW - 2 * S)
+    assert (await walk_row(sessions, walk_id)).live_seen_at == NOW - 50 * S  # not rewritten
+    await cues.fire_due_cue(app, walk_id)  # the memory's 2 s-old heartbeat holds it
+    assert notifier.calls == []
+    await beat(app, walk_id, visible=True, at=NOW + 10 * S)  # a minute after the write
+    assert (await walk_row(sessions, walk_id)).live_seen_at == NOW + 10 * S
+
+
+@pytest.mark.parametrize(("seen_ago", "sent"), [(2, []), (30, ["walk_cue"])])
+async def test_after_a_restart_the_row_says_whether_a_screen_was_showing(
+    app: WalkbotApp,
+    notifier: RecordingNotifier,
+    sessions: SessionFactory,
+    seen_ago: int,
+    sent: list[str],
+) -> None:
+    walk_id = await walk_started(sessions, ALICE, plan="2x30/30", ago=30 * S, last_cue=0)
+    await beat(app, walk_id, visible=True, at=NOW - seen_ago * S)
+    runtime_of(app).live = live_service.LiveScreens()  # what a new process knows: nothing
+    await cues.fire_due_cue(app, walk_id)
+    assert notifier.to(ALICE) == sent
+    if sent:
+        assert notifier.calls[0][2]["text"].startswith("📱 Live screen closed.\n")
+        assert (await walk_row(sessions, walk_id)).live_seen_at is None

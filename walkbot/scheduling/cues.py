@@ -15,6 +15,7 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from walkbot.context import WalkbotApp, WalkbotContext, runtime_of
+from walkbot.domain import live as live_rules
 from walkbot.domain import walk_copy as copy
 from walkbot.domain import walks as domain
 from walkbot.domain.live import Gate
@@ -99,15 +100,22 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
         else:
             # A live screen showing the walk cues it on the phone: the chat cue is claimed
             # (so the index stays right) but held; a screen gone quiet hands back here.
-            gate = await live.cue_gate(session, walk=walk, now=now)
-    if dispatch.text is None:
-        return
+            gate = await live.cue_gate(session, walk=walk, now=now, screens=rt.live)
     if dispatch.action == "complete":
-        await wrap_up(app, walk, dispatch.text, now)
+        if dispatch.text is not None:
+            await wrap_up(app, walk, dispatch.text, now)
         return
+    text = dispatch.text
     if gate == "hold":
         return
-    text = dispatch.text if gate == "send" else f"{copy.LIVE_SCREEN_CLOSED}\n{dispatch.text}"
+    if gate == "take_over":  # the screen went quiet: say so, and where the walk is if need be
+        text = (
+            f"{copy.LIVE_SCREEN_CLOSED}\n{text}"
+            if text is not None
+            else live_rules.handover_text(timeline.plan, timeline.status_at(now))
+        )
+    if text is None:
+        return
     sent = await rt.notifier.walk_cue(
         walk.user_id, walk_id, text, sound=dispatch.sound, live_button=first
     )

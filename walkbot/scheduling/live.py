@@ -40,7 +40,10 @@ def arm_watchdog(job_queue: JobQueue[Any], walk_id: int, seen_at: datetime) -> N
 def _schedule(job_queue: JobQueue[Any], walk_id: int, when: datetime) -> None:
     name = watchdog_name(walk_id)
     # The job's id is its name, so finding it is a look-up rather than a scan of every job.
-    options = {**JOB_OPTIONS, "id": name, "replace_existing": True}
+    # A look that is still waiting on a busy store when the next one is due must not make
+    # APScheduler skip (and so drop) the next: both run, and the compare-and-set keeps the
+    # hand-over to one.
+    options = {**JOB_OPTIONS, "id": name, "replace_existing": True, "max_instances": 3}
     job_queue.run_once(_watchdog_job, when=when, name=name, data=walk_id, job_kwargs=options)
 
 
@@ -53,12 +56,12 @@ async def check_screen(app: WalkbotApp, walk_id: int) -> None:
     rt = runtime_of(app)
     now = rt.clock.now()
     async with rt.transaction() as session:
-        quiet = await service.quiet_screen(session, walk_id=walk_id, now=now)
+        quiet = await service.quiet_screen(session, walk_id=walk_id, now=now, screens=rt.live)
         seen_at = None
         if quiet is None:
             walk = await session.get(Walk, walk_id)
-            live = walk is not None and walk.status == "active"
-            seen_at = walk.live_seen_at if live and walk is not None else None
+            if walk is not None and walk.status == "active":
+                seen_at = rt.live.last_seen(walk)
     if quiet is not None:
         await hand_over(app, quiet, now)
     elif seen_at is not None and app.job_queue is not None:

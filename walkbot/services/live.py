@@ -4,8 +4,8 @@ hand-over are in scheduling/live.py; the HTTP side is walkbot/webapp/api.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,34 @@ from walkbot.services import walks
 from walkbot.services.users import get_user
 from walkbot.store.claims import compare_and_set
 from walkbot.store.models import User, Walk
+
+# How often a live screen's heartbeat is also written to the walk row. Every heartbeat is
+# kept in memory (LiveScreens): writing each one (300 screens every 2 s) queued the store
+# behind SQLite's write lock for seconds (bench.cue_latency --live). The row only has to say
+# "a screen was showing this walk lately", for a restart.
+STORED_EVERY = timedelta(seconds=60)
+
+
+@dataclass
+class LiveScreens:
+    """The screens showing walks in this process: each walk's last visible heartbeat, kept in
+    memory (one process cues the walks and serves their screens). `known`: walks whose
+    screen this process has handled since it started; for the others (after a restart) the
+    row's `live_seen_at` is the only record, and releasing it is a compare-and-set there."""
+
+    seen: dict[int, datetime] = field(default_factory=dict)
+    known: set[int] = field(default_factory=set)
+
+    def saw(self, walk_id: int, at: datetime) -> None:
+        self.known.add(walk_id)
+        self.seen[walk_id] = max(at, self.seen.get(walk_id, at))
+
+    def last_seen(self, walk: Walk) -> datetime | None:
+        """The newest heartbeat: in memory, or on the row (written at most every minute)."""
+        assert walk.id is not None
+        if walk.id in self.known:
+            return self.seen.get(walk.id)
+        return walk.live_seen_at
 
 
 @dataclass(frozen=True)
@@ -26,51 +54,75 @@ class Beat:
     hand_over: bool = False
 
 
-async def heartbeat(session: AsyncSession, *, walk: Walk, visible: bool, now: datetime) -> Beat:
+async def heartbeat(
+    session: AsyncSession, *, walk: Walk, visible: bool, now: datetime, screens: LiveScreens
+) -> Beat:
     """A live screen showing (or hiding) an active walk. Anything else changes nothing."""
     if walk.status != "active":
         return Beat(hold=False)
     if visible:
-        walk.live_seen_at = now
-        session.add(walk)
+        screens.saw(_id(walk), now)
+        if walk.live_seen_at is None or now - walk.live_seen_at >= STORED_EVERY:
+            walk.live_seen_at = now
+            session.add(walk)
         return Beat(hold=True)
-    return Beat(hold=False, hand_over=await _release(session, walk) and not walks.is_paused(walk))
+    released = await release(session, walk=walk, screens=screens)
+    return Beat(hold=False, hand_over=released and not walks.is_paused(walk))
 
 
-async def _release(session: AsyncSession, walk: Walk) -> bool:
-    """Forget the screen, if nobody (the watchdog, a cue, another request) has since it was
-    read: the one who does sends the hand-over line, so it is said once."""
+def _id(walk: Walk) -> int:
+    assert walk.id is not None
+    return walk.id
+
+
+async def release(session: AsyncSession, *, walk: Walk, screens: LiveScreens) -> bool:
+    """Forget the walk's screen. True for the one caller (the page's "hidden", the watchdog,
+    a cue) that did, who then sends the hand-over line, so it is said once. In memory that
+    is whoever takes it out of `seen` (one event loop: no interleaving there); for a walk this
+    process has not seen since it started, whoever clears the row's value by compare-and-set."""
+    walk_id = _id(walk)
+    if walk_id in screens.known:
+        taken = screens.seen.pop(walk_id, None) is not None
+        if taken and walk.live_seen_at is not None:
+            await compare_and_set(session, walk, [col(Walk.id) == walk_id], live_seen_at=None)
+        return taken
+    screens.known.add(walk_id)  # from now on memory says, for this walk
     if walk.live_seen_at is None:
         return False
-    assert walk.id is not None
     still = [
-        col(Walk.id) == walk.id,
+        col(Walk.id) == walk_id,
         col(Walk.status) == "active",
         col(Walk.live_seen_at) == walk.live_seen_at,
     ]
     return await compare_and_set(session, walk, still, live_seen_at=None)
 
 
-async def cue_gate(session: AsyncSession, *, walk: Walk, now: datetime) -> domain.Gate:
+async def cue_gate(
+    session: AsyncSession, *, walk: Walk, now: datetime, screens: LiveScreens
+) -> domain.Gate:
     """Whether a chat cue of `walk` (already claimed) is sent, held, or sent after the
-    hand-over line. A quiet screen is released here, by compare-and-set; should the watchdog
-    or the page's "hidden" have released it first, they sent the hand-over and this is a
-    plain cue."""
-    gate = domain.cue_gate(walk.live_seen_at, now)
-    if gate == "take_over" and not await _release(session, walk):
+    hand-over line. A quiet screen is released here; should the watchdog or the page's
+    "hidden" have released it first, they sent the hand-over and this is a plain cue."""
+    gate = domain.cue_gate(screens.last_seen(walk), now)
+    if gate == "take_over" and not await release(session, walk=walk, screens=screens):
         return "send"
     return gate
 
 
-async def quiet_screen(session: AsyncSession, *, walk_id: int, now: datetime) -> Walk | None:
+async def quiet_screen(
+    session: AsyncSession, *, walk_id: int, now: datetime, screens: LiveScreens
+) -> Walk | None:
     """The watchdog: the walk whose screen has gone quiet (released here, so the caller sends
     the hand-over once), or None: no screen, still live, the walk over or paused."""
     walk = await session.get(Walk, walk_id)
-    if walk is None or walk.status != "active" or walk.live_seen_at is None:
+    if walk is None or walk.status != "active":  # over: nothing to hold or hand over
+        screens.seen.pop(walk_id, None)
+        screens.known.discard(walk_id)
         return None
-    if domain.screen_is_live(walk.live_seen_at, now):
+    seen = screens.last_seen(walk)
+    if seen is None or domain.screen_is_live(seen, now):
         return None
-    if not await _release(session, walk):
+    if not await release(session, walk=walk, screens=screens):
         return None
     return None if walks.is_paused(walk) else walk
 

@@ -17,6 +17,7 @@ to stop" or a rating has the same effects and kind words whichever side it came 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_API_BODY_BYTES = 16 * 1024
 MAX_WALK_ID = 2**63 - 1
+# API requests working on the store at once (the chat's updates have 16: bot/ordering.py).
+MAX_CONCURRENT_REQUESTS = 8
 NO_STORE = {"Cache-Control": "no-store"}
 # The page's words for its actions, and the services' (bot/walk_views.py's callback data).
 ACTIONS = {
@@ -75,13 +79,23 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
-def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    handler: Handler, at_once: asyncio.Semaphore
+) -> Callable[[Request], Awaitable[Response]]:
+    """A handler answering JSON; at most `at_once` requests work on the store together (300
+    screens beating every 2 s would otherwise queue on SQLite's write lock past its busy
+    timeout); a store that stays busy or down is 503, and the page's next beat tries again."""
+
     async def endpoint(request: Request) -> Response:
         try:
-            return _json(await handler(request))
+            async with at_once:
+                return _json(await handler(request))
         except Refused as refused:
             body = refused.body if refused.body is not None else {}
             return _json({"error": refused.error, **body}, refused.status)
+        except SQLAlchemyError as error:  # its text may quote stored data: the type only
+            log.warning("live screen: the database failed (%s)", type(error).__name__)
+            return _json({"error": "busy, try again"}, 503)
 
     return endpoint
 
@@ -199,8 +213,9 @@ class LiveApi:
             if result.done and action == "start" and result.walk is not None:
                 # Started on the screen: the screen is showing it, so its first cue is the
                 # screen's (the heartbeats that follow keep it so; the watchdog, if not).
-                result.walk.live_seen_at = now
-                session.add(result.walk)
+                await live.heartbeat(
+                    session, walk=result.walk, visible=True, now=now, screens=self.rt.live
+                )
         if not result.done or result.walk is None:
             raise Refused(409, "that no longer applies", {"walk": await self._walk_json(walk_id)})
         if action == "start" and self.application.job_queue is not None:
@@ -223,7 +238,9 @@ class LiveApi:
         now = self.rt.clock.now()
         async with self.rt.transaction() as session:
             walk = await self._own(session, user_id, walk_id)
-            beat = await live.heartbeat(session, walk=walk, visible=visible, now=now)
+            beat = await live.heartbeat(
+                session, walk=walk, visible=visible, now=now, screens=self.rt.live
+            )
         if beat.hold and self.application.job_queue is not None:
             live_jobs.arm_watchdog(self.application.job_queue, walk_id, now)
         if beat.hand_over:
@@ -305,6 +322,10 @@ def live_routes(
 ) -> list[BaseRoute]:
     api = LiveApi(application, settings)
     walk = "/live/api/walk/{walk_id:int}"
+    at_once = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+
+    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        return _endpoint(handler, at_once)
 
     async def page(_: Request) -> Response:
         index = static_dir / "index.html"
@@ -319,12 +340,12 @@ def live_routes(
     return [
         Route("/live", to_page, methods=["GET"]),
         Route("/live/", page, methods=["GET"]),
-        Route("/live/api/walk", _endpoint(api.current), methods=["GET"]),
-        Route(walk, _endpoint(api.one), methods=["GET"]),
-        Route(f"{walk}/control", _endpoint(api.control), methods=["POST"]),
-        Route(f"{walk}/heartbeat", _endpoint(api.heartbeat), methods=["POST"]),
-        Route(f"{walk}/rating", _endpoint(api.rating), methods=["POST"]),
-        Route("/live/api/prefs", _endpoint(api.get_prefs), methods=["GET"]),
-        Route("/live/api/prefs", _endpoint(api.put_prefs), methods=["PUT"]),
+        Route("/live/api/walk", endpoint(api.current), methods=["GET"]),
+        Route(walk, endpoint(api.one), methods=["GET"]),
+        Route(f"{walk}/control", endpoint(api.control), methods=["POST"]),
+        Route(f"{walk}/heartbeat", endpoint(api.heartbeat), methods=["POST"]),
+        Route(f"{walk}/rating", endpoint(api.rating), methods=["POST"]),
+        Route("/live/api/prefs", endpoint(api.get_prefs), methods=["GET"]),
+        Route("/live/api/prefs", endpoint(api.put_prefs), methods=["PUT"]),
         Mount("/live/static", app=StaticFiles(directory=static_dir, check_dir=False)),
     ]
