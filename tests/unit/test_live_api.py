@@ -24,6 +24,7 @@ from walkbot.context import WalkbotApp, runtime_of
 from walkbot.domain.walks import parse_custom_plan
 from walkbot.sandbox import TEST_TOKEN
 from walkbot.services import live as live_service
+from walkbot.services import walks as walks_service
 from walkbot.settings import Settings
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
@@ -319,3 +320,29 @@ async def test_a_failing_store_is_503_without_its_words(
     response = await client.get("/live/api/prefs", headers=auth(ALICE, at=NOW))
     assert (response.status_code, response.json()) == (503, {"error": "busy, try again"})
     assert "secret_note" not in caplog.text and "OperationalError" in caplog.text
+
+
+async def test_the_usual_heartbeat_needs_no_store_but_a_strangers_does(
+    app: WalkbotApp,
+    client: httpx.AsyncClient,
+    sessions: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walk_id = await walk_of(sessions, ALICE)
+    await walk_of(sessions, BOB)
+    path = f"/live/api/walk/{walk_id}/heartbeat"
+    first = await client.post(path, json={"visible": True}, headers=auth(ALICE, at=NOW))
+    assert first.json() == {"hold_chat_cues": True}
+
+    async def no_store(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(live_service, "heartbeat", no_store)
+    monkeypatch.setattr(walks_service, "owned_walk", no_store)
+    again = await client.post(path, json={"visible": True}, headers=auth(ALICE, at=NOW))
+    assert again.json() == {"hold_chat_cues": True}  # from memory
+    bob = await client.post(path, json={"visible": True}, headers=auth(BOB, at=NOW))
+    assert bob.status_code == 403  # another person never takes the shortcut
+    runtime_of(app).live.forget(walk_id)  # the walk ended (cues.wrap_up does this)
+    after = await client.post(path, json={"visible": True}, headers=auth(ALICE, at=NOW))
+    assert after.status_code == 503  # back to the store, which is down here

@@ -142,6 +142,7 @@ async def wrap_up(app: WalkbotApp, walk: Walk, text: str, now: datetime) -> None
     (no question left open, no reminder), and they are marked inactive."""
     assert walk.id is not None
     notifier = runtime_of(app).notifier
+    runtime_of(app).live.forget(walk.id)  # a screen on it has nothing more to hold
     if app.job_queue is not None:
         cancel_cues(app.job_queue, walk.id)
     if (await notifier.walk_ended(walk.user_id, text)).blocked:

@@ -55,6 +55,13 @@ async def check_screen(app: WalkbotApp, walk_id: int) -> None:
     """The watchdog's look at one walk, at the runtime clock's now."""
     rt = runtime_of(app)
     now = rt.clock.now()
+    seen = rt.live.seen.get(walk_id)
+    if seen is not None and domain.screen_is_live(seen, now):
+        # Still live by this process's memory (an ended walk is forgotten there): look again
+        # later without a transaction; 300 screens' watchdogs otherwise queue on the store.
+        if app.job_queue is not None:
+            _schedule(app.job_queue, walk_id, domain.watchdog_at(seen))
+        return
     async with rt.transaction() as session:
         quiet = await service.quiet_screen(session, walk_id=walk_id, now=now, screens=rt.live)
         seen_at = None

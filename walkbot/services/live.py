@@ -32,10 +32,31 @@ class LiveScreens:
 
     seen: dict[int, datetime] = field(default_factory=dict)
     known: set[int] = field(default_factory=set)
+    # For a screen already showing an active walk, a heartbeat needs no store at all: whose
+    # walk it is, and when its row was last written.
+    owners: dict[int, int] = field(default_factory=dict)
+    stored: dict[int, datetime] = field(default_factory=dict)
 
     def saw(self, walk_id: int, at: datetime) -> None:
         self.known.add(walk_id)
         self.seen[walk_id] = max(at, self.seen.get(walk_id, at))
+
+    def beat_in_memory(self, walk_id: int, user_id: int, at: datetime) -> bool:
+        """A visible heartbeat from the walk's owner while its screen is showing and the row
+        was written within STORED_EVERY: noted here, no store. False: take the full path."""
+        stored = self.stored.get(walk_id)
+        if self.owners.get(walk_id) != user_id or walk_id not in self.seen or stored is None:
+            return False
+        if at - stored >= STORED_EVERY:
+            return False
+        self.saw(walk_id, at)
+        return True
+
+    def forget(self, walk_id: int) -> datetime | None:
+        """The walk is over, or its screen released: what was last seen, if anything."""
+        self.owners.pop(walk_id, None)
+        self.stored.pop(walk_id, None)
+        return self.seen.pop(walk_id, None)
 
     def last_seen(self, walk: Walk) -> datetime | None:
         """The newest heartbeat: in memory, or on the row (written at most every minute)."""
@@ -61,10 +82,13 @@ async def heartbeat(
     if walk.status != "active":
         return Beat(hold=False)
     if visible:
-        screens.saw(_id(walk), now)
+        walk_id = _id(walk)
+        screens.saw(walk_id, now)
+        screens.owners[walk_id] = walk.user_id
         if walk.live_seen_at is None or now - walk.live_seen_at >= STORED_EVERY:
             walk.live_seen_at = now
             session.add(walk)
+        screens.stored[walk_id] = walk.live_seen_at
         return Beat(hold=True)
     released = await release(session, walk=walk, screens=screens)
     return Beat(hold=False, hand_over=released and not walks.is_paused(walk))
@@ -82,7 +106,7 @@ async def release(session: AsyncSession, *, walk: Walk, screens: LiveScreens) ->
     process has not seen since it started, whoever clears the row's value by compare-and-set."""
     walk_id = _id(walk)
     if walk_id in screens.known:
-        taken = screens.seen.pop(walk_id, None) is not None
+        taken = screens.forget(walk_id) is not None
         if taken and walk.live_seen_at is not None:
             await compare_and_set(session, walk, [col(Walk.id) == walk_id], live_seen_at=None)
         return taken
@@ -116,7 +140,7 @@ async def quiet_screen(
     the hand-over once), or None: no screen, still live, the walk over or paused."""
     walk = await session.get(Walk, walk_id)
     if walk is None or walk.status != "active":  # over: nothing to hold or hand over
-        screens.seen.pop(walk_id, None)
+        screens.forget(walk_id)
         screens.known.discard(walk_id)
         return None
     seen = screens.last_seen(walk)

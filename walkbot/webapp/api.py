@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,17 +80,13 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
-def _endpoint(
-    handler: Handler, at_once: asyncio.Semaphore
-) -> Callable[[Request], Awaitable[Response]]:
-    """A handler answering JSON; at most `at_once` requests work on the store together (300
-    screens beating every 2 s would otherwise queue on SQLite's write lock past its busy
-    timeout); a store that stays busy or down is 503, and the page's next beat tries again."""
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A handler answering JSON; a store that stays busy or down is 503, and the page's next
+    beat tries again."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            async with at_once:
-                return _json(await handler(request))
+            return _json(await handler(request))
         except Refused as refused:
             body = refused.body if refused.body is not None else {}
             return _json({"error": refused.error, **body}, refused.status)
@@ -134,10 +131,18 @@ class LiveApi:
         self.application = application
         self.token = settings.telegram_bot_token.get_secret_value()
         self.max_age = timedelta(seconds=settings.webapp_auth_max_age_seconds)
+        self._at_once = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
 
     @property
     def rt(self) -> Runtime:
         return runtime_of(self.application)
+
+    @asynccontextmanager
+    async def store(self) -> AsyncIterator[AsyncSession]:
+        """One transaction, with at most MAX_CONCURRENT_REQUESTS of the API's at once (300
+        screens at once queued on SQLite's write lock past its busy timeout)."""
+        async with self._at_once, self.rt.transaction() as session:
+            yield session
 
     def person(self, request: Request) -> int:
         """The signed user id of the request's initData; 401 without a valid one."""
@@ -163,7 +168,7 @@ class LiveApi:
 
     async def _walk_json(self, walk_id: int) -> dict[str, Any] | None:
         """The walk as it is now, read afresh (None: gone, e.g. a card put away)."""
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             walk = await session.get(Walk, walk_id)
             if walk is None:
                 return None
@@ -179,7 +184,7 @@ class LiveApi:
     async def current(self, request: Request) -> dict[str, Any]:
         """The person's walk: open (ready, active, paused), else ended with a rating owed."""
         user_id = self.person(request)
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             walk = await walks.open_walk(session, user_id=user_id)
             if walk is None:
                 walk = await walks.owed_rating(session, user_id=user_id)
@@ -189,7 +194,7 @@ class LiveApi:
 
     async def one(self, request: Request) -> dict[str, Any]:
         user_id, walk_id = self.person(request), _walk_id(request)
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             walk = await self._own(session, user_id, walk_id)
             prefs = await live.get_prefs(session, user_id=user_id)
             shown = await self._render(session, walk)
@@ -205,7 +210,7 @@ class LiveApi:
         if action is None:
             raise Refused(400, "action must be one of " + ", ".join(ACTIONS))
         now = self.rt.clock.now()
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             await self._own(session, user_id, walk_id)
             result = await walks.control(
                 session, user_id=user_id, walk_id=walk_id, action=action, now=now
@@ -236,7 +241,12 @@ class LiveApi:
         if not isinstance(visible, bool):
             raise Refused(400, "visible must be true or false")
         now = self.rt.clock.now()
-        async with self.rt.transaction() as session:
+        if visible and self.rt.live.beat_in_memory(walk_id, user_id, now):
+            # The usual beat: no store (services/live.py); the watchdog is still there.
+            if self.application.job_queue is not None:
+                live_jobs.arm_watchdog(self.application.job_queue, walk_id, now)
+            return {"hold_chat_cues": True}
+        async with self.store() as session:
             walk = await self._own(session, user_id, walk_id)
             beat = await live.heartbeat(
                 session, walk=walk, visible=visible, now=now, screens=self.rt.live
@@ -252,7 +262,7 @@ class LiveApi:
         body = await _body(request)
         step, value = _rating_step(body), _rating_value(body)
         now = self.rt.clock.now()
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             walk = await self._own(session, user_id, walk_id)
             owed = walk.status == "ended" and walk.rating_step == step
             rated = await walks.rate(session, walk=walk, step=step, value=value, now=now)
@@ -273,7 +283,7 @@ class LiveApi:
 
     async def get_prefs(self, request: Request) -> dict[str, Any]:
         user_id = self.person(request)
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             prefs = await live.get_prefs(session, user_id=user_id)
         return views.prefs_json(prefs)
 
@@ -284,7 +294,7 @@ class LiveApi:
         if not (isinstance(voice, bool) and isinstance(tones, bool) and isinstance(warning, bool)):
             raise Refused(400, "voice, tones and warning must each be true or false")
         wanted = live.Prefs(voice=voice, tones=tones, warning=warning)
-        async with self.rt.transaction() as session:
+        async with self.store() as session:
             saved = await live.set_prefs(
                 session, user_id=user_id, prefs=wanted, now=self.rt.clock.now()
             )
@@ -322,10 +332,6 @@ def live_routes(
 ) -> list[BaseRoute]:
     api = LiveApi(application, settings)
     walk = "/live/api/walk/{walk_id:int}"
-    at_once = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
-
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        return _endpoint(handler, at_once)
 
     async def page(_: Request) -> Response:
         index = static_dir / "index.html"
@@ -340,12 +346,12 @@ def live_routes(
     return [
         Route("/live", to_page, methods=["GET"]),
         Route("/live/", page, methods=["GET"]),
-        Route("/live/api/walk", endpoint(api.current), methods=["GET"]),
-        Route(walk, endpoint(api.one), methods=["GET"]),
-        Route(f"{walk}/control", endpoint(api.control), methods=["POST"]),
-        Route(f"{walk}/heartbeat", endpoint(api.heartbeat), methods=["POST"]),
-        Route(f"{walk}/rating", endpoint(api.rating), methods=["POST"]),
-        Route("/live/api/prefs", endpoint(api.get_prefs), methods=["GET"]),
-        Route("/live/api/prefs", endpoint(api.put_prefs), methods=["PUT"]),
+        Route("/live/api/walk", _endpoint(api.current), methods=["GET"]),
+        Route(walk, _endpoint(api.one), methods=["GET"]),
+        Route(f"{walk}/control", _endpoint(api.control), methods=["POST"]),
+        Route(f"{walk}/heartbeat", _endpoint(api.heartbeat), methods=["POST"]),
+        Route(f"{walk}/rating", _endpoint(api.rating), methods=["POST"]),
+        Route("/live/api/prefs", _endpoint(api.get_prefs), methods=["GET"]),
+        Route("/live/api/prefs", _endpoint(api.put_prefs), methods=["PUT"]),
         Mount("/live/static", app=StaticFiles(directory=static_dir, check_dir=False)),
     ]
