@@ -29,15 +29,14 @@ from typing import Any
 from playwright.async_api import Browser, async_playwright, expect
 
 from bench.live_site import ORIGIN, FakeSite
-from tests.browser.live import Plan, init_data, launch, phone, recorded, tones
+from tests.browser.live import Plan, launch, phone, recorded, signed_as, tones
 from walkbot.domain.walks import WalkPlan, parse_custom_plan, phase_starts
-from walkbot.sandbox import TEST_TOKEN
 
 
 async def one_walk(browser: Browser, plan_text: str, index: int) -> list[float]:
     plan = parse_custom_plan(plan_text)
     site = FakeSite(plan)
-    context = await phone(browser, init_data(TEST_TOKEN, 1000 + index), 1000 + index)
+    context = await phone(browser, signed_as(1000 + index), 1000 + index)
     await site.install(context)
     page = await context.new_page()
     await page.goto(f"{ORIGIN}/live/?walk=1")

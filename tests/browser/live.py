@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect
 
 from tests.e2e.rows import row_when
-from walkbot.sandbox import TEST_TOKEN, FakeUser
+from tests.live_auth import init_data
+from walkbot.sandbox import FakeUser
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.webapp.initdata import sign
 
 STUBS = (Path(__file__).parent / "stubs.js").read_text()
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -37,21 +35,10 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-def init_data(
-    token: str, user_id: int, *, first_name: str = "Alice", auth_date: int | None = None
-) -> str:
-    """initData as Telegram's clients send it: URL-encoded fields, `hash` over the rest."""
-    fields = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(
-            {"id": user_id, "first_name": first_name, "language_code": "en"},
-            separators=(",", ":"),
-        ),
-        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
-        "chat_type": "private",
-        "signature": "test-signature-field-the-server-does-not-know",
-    }
-    return urlencode({**fields, "hash": sign(fields, token)})
+def signed_as(user_id: int) -> str:
+    """initData for `user_id` as a client sends it now, with a field the server does not know
+    (clients add fields; they are signed like the rest)."""
+    return init_data(user_id, at=datetime.now(UTC), signature="a-field-the-server-does-not-know")
 
 
 async def launch(playwright: Playwright) -> Browser:
@@ -138,7 +125,7 @@ async def phone_page(
     browser: Browser, user: FakeUser, *, init: str = "", theme: dict[str, str] | None = None
 ) -> tuple[BrowserContext, Page]:
     """A phone's page signed in as `user` (or with the initData given)."""
-    context = await phone(browser, init or init_data(TEST_TOKEN, user.id), user.id, theme=theme)
+    context = await phone(browser, init or signed_as(user.id), user.id, theme=theme)
     return context, await context.new_page()
 
 

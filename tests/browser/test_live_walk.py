@@ -7,8 +7,7 @@ real-time walk is the hand-over test, where the chat's next cue must come on its
 from __future__ import annotations
 
 import json
-import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -16,15 +15,16 @@ from playwright.async_api import Browser, expect
 from tests.browser.live import (
     WAIT_MS,
     fetches,
-    init_data,
     open_live,
     ready_walk,
     recorded,
+    signed_as,
     start_on_page,
 )
 from tests.e2e.rows import latest_row, row_when, sent_at, started_at
 from tests.e2e.test_walks import EARLY_S, LATE_S
-from walkbot.sandbox import TEST_TOKEN, FakeBotApi, FakeUser
+from tests.live_auth import init_data
+from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -206,13 +206,14 @@ async def test_forged_or_expired_init_data_and_another_persons_walk_are_refused(
 ) -> None:
     walk_id = await ready_walk(alice, database_url, "2x60/60")
     refused = "I couldn't check it's you"
-    forged = init_data("123456789:not-the-bot-token", alice.id)
+    now = datetime.now(UTC)
+    forged = init_data(alice.id, at=now, token="123456789:not-the-bot-token")
     context, page = await open_live(browser, bot, alice, walk_id, init=forged)
     await expect(page.locator("#message-text")).to_contain_text(refused, timeout=WAIT_MS)
     assert fetches(await recorded(page), f"/walk/{walk_id}")[0]["status"] == 401
     await context.close()
 
-    expired = init_data(TEST_TOKEN, alice.id, auth_date=int(time.time()) - 2 * 86400)
+    expired = init_data(alice.id, at=now - timedelta(days=2))
     context, page = await open_live(browser, bot, alice, walk_id, init=expired)
     await expect(page.locator("#message-text")).to_contain_text(refused, timeout=WAIT_MS)
     await context.close()
@@ -229,7 +230,7 @@ async def test_forged_or_expired_init_data_and_another_persons_walk_are_refused(
             });
             return reply.status;
         }""",
-        [walk_id, init_data(TEST_TOKEN, bob.id)],
+        [walk_id, signed_as(bob.id)],
     )
     assert status == 403
     assert walk_of(database_url, alice)["status"] == "ready"  # nothing changed
