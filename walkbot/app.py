@@ -23,6 +23,7 @@ from walkbot.clock import Clock, SystemClock
 from walkbot.context import WalkbotApp, WalkbotContext, context_types, install_runtime
 from walkbot.domain import timezones
 from walkbot.ratelimit import ChatRateLimiter
+from walkbot.request import RetryingRequest
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, overdue, sixmin
 from walkbot.services import challenge_posts
@@ -69,6 +70,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         .context_types(context_types())
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
+        # A reply Telegram certainly did not take (a 5xx, a failed connect) is sent again.
+        .request(RetryingRequest())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .update_queue(ReceivingQueue(vitals, clock))

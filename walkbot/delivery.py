@@ -21,6 +21,8 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from walkbot.request import own_retries
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
@@ -93,7 +95,8 @@ async def _with_retries(method: Any, **kwargs: Any) -> Delivery:
     while True:
         chat_id = kwargs.get("chat_id")
         try:
-            sent = await method(**kwargs)
+            with own_retries():  # the attempts are counted here, not again per request
+                sent = await method(**kwargs)
             # An edit answers True for an inline message and the Message otherwise.
             message = sent if isinstance(sent, Message) else None
             return Delivery(Result.SENT, message, migrated_to=migrated_to)
