@@ -21,7 +21,7 @@ pytestmark = pytest.mark.looptime
 TOKEN = "123456:TEST-token"
 SENT = {"ok": True, "result": {"message_id": 5, "date": 0, "chat": {"id": 42, "type": "private"}}}
 
-Step = int | type[Exception]  # a status to answer with, or an httpx error to raise
+Step = int | type[httpx.RequestError]  # a status to answer with, or an httpx error to raise
 
 
 def telegram(steps: list[Step], seen: list[float]) -> Callable[[httpx.Request], httpx.Response]:
@@ -69,7 +69,7 @@ async def test_retries_are_bounded() -> None:
 
 
 @pytest.mark.parametrize("failure", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
-async def test_a_request_that_never_left_is_tried_again(failure: type[Exception]) -> None:
+async def test_a_request_that_never_left_is_tried_again(failure: type[httpx.RequestError]) -> None:
     error, seen = await send([failure, failure, 200])
     assert error is None and seen == [0, BACKOFF_S[0], BACKOFF_S[0] + BACKOFF_S[1]]
 
@@ -77,7 +77,9 @@ async def test_a_request_that_never_left_is_tried_again(failure: type[Exception]
 @pytest.mark.parametrize(
     "failure", [httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError]
 )
-async def test_a_request_that_may_have_arrived_is_not_sent_twice(failure: type[Exception]) -> None:
+async def test_a_request_that_may_have_arrived_is_not_sent_twice(
+    failure: type[httpx.RequestError],
+) -> None:
     error, seen = await send([failure, 200])
     assert isinstance(error, NetworkError) and not never_sent(error)
     assert seen == [0]
