@@ -82,7 +82,8 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
         if walk is None or walk.status != "active":
             return
         timeline = service.timeline_of(walk)
-        dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
+        sent_before = walk.last_cue_index
+        dispatch = domain.due_cues(timeline, now, last_sent_index=sent_before)
         # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
         # process that got there first leaves nothing to send.
         if not await service.claim_cues(session, walk=walk, last_index=dispatch.last_sent_index):
@@ -98,7 +99,16 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
     if dispatch.action == "complete":
         await wrap_up(app, walk, dispatch.text, now)
         return
-    sent = await rt.notifier.walk_cue(walk.user_id, walk_id, dispatch.text, sound=dispatch.sound)
+
+    def restate() -> str | None:
+        """Held by flood control: what the late policy says at the moment it leaves."""
+        return domain.restate_cue(
+            timeline, rt.clock.now(), sent_before=sent_before, claimed=dispatch
+        )
+
+    sent = await rt.notifier.walk_cue(
+        walk.user_id, walk_id, dispatch.text, sound=dispatch.sound, restate=restate
+    )
     if sent.blocked:
         await end_for_blocked(app, walk_id)
 
