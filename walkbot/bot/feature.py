@@ -59,6 +59,7 @@ class Feature:
         self._builders: list[Callable[[], WalkbotHandler]] = []
         self._menu: list[MenuEntry] = []
         self._prefixes: list[str] = []
+        self._commands: list[tuple[str, Chats]] = []
 
     def command(
         self,
@@ -72,6 +73,7 @@ class Feature:
         (`admins_only`: in the menu group admins see, not everyone's)."""
 
         def declare(callback: H) -> H:
+            self._commands.append((name, chats))
             self._builders.append(
                 lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats] & NEW)
             )
@@ -150,6 +152,11 @@ class Feature:
         """The commands listed in a menu; group admins see everyone's group commands too."""
         shown = {chats, "groups"} if chats == "group_admins" else {chats}
         return [entry.command for entry in self._menu if entry.menu in shown]
+
+    @property
+    def commands(self) -> tuple[tuple[str, Chats], ...]:
+        """Every command this feature handles, listed in a menu or not, with where."""
+        return tuple(self._commands)
 
     @property
     def prefixes(self) -> tuple[str, ...]:
