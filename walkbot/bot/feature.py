@@ -14,6 +14,7 @@ Handlers and menu entries keep the order they are declared in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -87,11 +88,16 @@ class Feature:
     def button(self, prefix: str, *choices: str) -> Callable[[H], H]:
         """Taps on buttons whose data the views built under `prefix` (see callbacks.pattern)."""
 
+        regex = re.compile(callbacks.pattern(prefix, *choices))
+
+        def ours(data: object) -> bool:
+            # Longer than Telegram lets a button carry: forged, whatever it starts with. Such
+            # data goes to the stale-button fallback, never to a feature's parser.
+            return isinstance(data, str) and callbacks.fits(data) and bool(regex.match(data))
+
         def declare(callback: H) -> H:
             self._prefixes.append(prefix)
-            self._builders.append(
-                lambda: CallbackQueryHandler(callback, pattern=callbacks.pattern(prefix, *choices))
-            )
+            self._builders.append(lambda: CallbackQueryHandler(callback, pattern=ours))
             return callback
 
         return declare
