@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, select
 
+from walkbot.sandbox.embedded import RunningBot
+from walkbot.scheduling import dispatch
 from walkbot.store.db import sync_url
 from walkbot.store.models import metadata
 
@@ -49,3 +51,13 @@ def changes(before: Snapshot, after: Snapshot) -> dict[str, tuple[list[Any], lis
         if gone or new:
             found[name] = (gone, new)
     return found
+
+
+def hold_the_queue(bot: RunningBot) -> None:
+    """No more dispatch ticks: a test about handlers must not meet a reminder or the sweep that
+    schedules people (seed them with scheduled=True, so a tick already under way has nothing
+    to do for them either)."""
+    app: Any = bot.app
+    assert app is not None and app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name(dispatch.JOB_NAME):
+        job.schedule_removal()

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.snapshots import changes, snapshot
+from tests.e2e.snapshots import changes, hold_the_queue, snapshot
 from tests.people import onboarded_chat
 from tests.unit.test_callbacks import every_view
 from walkbot.bot import callbacks, texts
@@ -160,8 +160,12 @@ async def test_forged_presses_for_every_prefix_change_nothing(
     clock: ShiftedClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    alice = await onboarded_chat(api, sessions, "Alice", greeted=True)
-    forgers = [await onboarded_chat(api, sessions, f"Bob{i}", greeted=True) for i in range(8)]
+    hold_the_queue(bot)
+    alice = await onboarded_chat(api, sessions, "Alice", greeted=True, scheduled=True)
+    forgers = [
+        await onboarded_chat(api, sessions, f"Bob{i}", greeted=True, scheduled=True)
+        for i in range(8)
+    ]
     ann, eve = api.user("Ann"), api.user("Eve")
     club = api.group("Club", creator=ann, members=[forgers[0]])
     other = api.group("Other", creator=eve)

@@ -7,7 +7,7 @@ parsers behind them get many more, generated, in tests/unit/test_input_propertie
 from __future__ import annotations
 
 from tests.e2e.groups import rows
-from tests.e2e.snapshots import changes, snapshot
+from tests.e2e.snapshots import changes, hold_the_queue, snapshot
 from tests.people import onboarded_chat
 from walkbot.bot import handlers, texts
 from walkbot.sandbox import FakeBotApi
@@ -47,7 +47,11 @@ async def test_every_command_answers_hostile_arguments_and_changes_nothing(
     send every argument; in a group, a last /leaderboard is answered after all of them."""
     # Every private command; then an unknown command, and plain text when nothing is owed.
     heads = [*(f"/{command} " for command in PRIVATE), "/nosuchthing ", ""]
-    people = {head: await onboarded_chat(api, sessions, f"P{i}") for i, head in enumerate(heads)}
+    hold_the_queue(bot)
+    people = {
+        head: await onboarded_chat(api, sessions, f"P{i}", scheduled=True)
+        for i, head in enumerate(heads)
+    }
     groups = {}
     for command in GROUPS:
         ann, bob = api.user("Ann"), api.user("Bob")
