@@ -80,11 +80,6 @@ def foreign(fields: tuple[str, ...], ids: list[int]) -> set[str]:
     return {join([str(row) if f == ID else f for f in fields]) for row in ids}
 
 
-@pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
 async def other_peoples_rows(
     sessions: SessionFactory, alice: FakeUser, club: FakeGroup, other: FakeGroup, now: Any
 ) -> dict[str, int]:
