@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from walkbot.app import queue_sources
-from walkbot.ports import SENT, Outcome
+from walkbot.ports import SENT, Outcome, Restate
 from walkbot.services.challenge_posts import GroupPost, Posted
 from walkbot.services.dispatch import Source
 from walkbot.services.summaries import WeeklyReport
@@ -31,9 +31,18 @@ class RecordingNotifier:
         return [method for method, chat, _ in self.calls if chat == chat_id]
 
     async def walk_cue(
-        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+        self,
+        user_id: int,
+        walk_id: int,
+        text: str,
+        *,
+        sound: bool,
+        live_button: bool = False,
+        restate: Restate | None = None,
     ) -> Outcome:
-        return self._record("walk_cue", user_id, walk_id=walk_id, text=text, sound=sound)
+        return self._record(
+            "walk_cue", user_id, walk_id=walk_id, text=text, sound=sound, restate=restate
+        )
 
     async def walk_ended(self, user_id: int, text: str) -> Outcome:
         return self._record("walk_ended", user_id, text=text)

@@ -31,6 +31,7 @@ from walkbot.context import (
 from walkbot.domain import timezones
 from walkbot.inbox import Inbox
 from walkbot.ratelimit import ChatRateLimiter
+from walkbot.request import RetryingRequest
 from walkbot.runtime import Runtime
 from walkbot.scheduling import cues, dispatch, overdue, sixmin
 from walkbot.services import challenge_posts
@@ -138,7 +139,8 @@ def inbox_bot(settings: Settings, inbox: Inbox) -> bot_inbox.InboxBot:
         inbox=inbox,
         token=settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
-        request=HTTPXRequest(connection_pool_size=256),
+        # A reply Telegram certainly did not take (a 5xx, a failed connect) is sent again.
+        request=RetryingRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         # About 1/s per private chat; a 429 holds only its chat, then is retried.
         rate_limiter=ChatRateLimiter(max_retries=3) if settings.rate_limit else None,

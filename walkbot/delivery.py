@@ -21,6 +21,10 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from walkbot.ports import STALE, Restate
+from walkbot.ratelimit import StaleMessage, restating
+from walkbot.request import own_retries
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
@@ -75,10 +79,14 @@ async def send_message(
     markup: InlineKeyboardMarkup | None = None,
     silent: bool = False,
     thread_id: int | None = None,
+    restate: Restate | None = None,
 ) -> Delivery:
-    """`thread_id`: the forum topic to post in (None: the chat itself)."""
+    """`thread_id`: the forum topic to post in (None: the chat itself). `restate`: what the
+    text should be if it leaves later than now (flood control held it), asked before every
+    attempt after a wait; None from it drops the message (FAILED, detail STALE)."""
     return await _with_retries(
         bot.send_message,
+        restate=restate,
         chat_id=chat_id,
         text=text,
         reply_markup=markup,
@@ -87,16 +95,28 @@ async def send_message(
     )
 
 
-async def _with_retries(method: Any, **kwargs: Any) -> Delivery:
+async def _with_retries(method: Any, *, restate: Restate | None = None, **kwargs: Any) -> Delivery:
     attempt, rate_waits = 0, 0
     migrated_to: int | None = None
     while True:
         chat_id = kwargs.get("chat_id")
+        if restate is not None and (attempt or rate_waits):  # after a wait: still worth it?
+            text = restate()
+            if text is None:
+                log.info("dropped a message to %s: its moment has passed", chat_id)
+                return Delivery(Result.FAILED, detail=STALE, migrated_to=migrated_to)
+            kwargs["text"] = text
         try:
-            sent = await method(**kwargs)
+            # The attempts are counted here, not again per request; the rate limiter asks
+            # `restate` too, after any wait of its own.
+            with own_retries(), restating(restate):
+                sent = await method(**kwargs)
             # An edit answers True for an inline message and the Message otherwise.
             message = sent if isinstance(sent, Message) else None
             return Delivery(Result.SENT, message, migrated_to=migrated_to)
+        except StaleMessage:
+            log.info("dropped a message to %s: its moment passed while it waited", chat_id)
+            return Delivery(Result.FAILED, detail=STALE, migrated_to=migrated_to)
         except ChatMigrated as error:
             if migrated_to is not None:  # moved twice in one send: not a group we understand
                 log.warning("chat %s migrated again, to %s", chat_id, error.new_chat_id)

@@ -13,10 +13,15 @@ they all share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Status = Literal["sent", "blocked", "failed"]
+
+# Says what a message should read if it leaves now (it may have waited on flood control);
+# None: it is stale, send nothing. Called just before each attempt to send it.
+Restate = Callable[[], str | None]
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,26 @@ class Outcome:
 
 
 SENT = Outcome("sent")
+STALE = "stale"  # Outcome.detail of a message dropped because its moment had passed
 
 
 class WalkNotifier(Protocol):
     """A walk's messages outside a reply: cues while it runs, then the rating question."""
 
     async def walk_cue(
-        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+        self,
+        user_id: int,
+        walk_id: int,
+        text: str,
+        *,
+        sound: bool,
+        live_button: bool = False,
+        restate: Restate | None = None,
     ) -> Outcome:
-        """A cue, with the walk's controls (Pause, Stop, I need to stop)."""
+        """A cue, with the walk's controls (Pause, Stop, I need to stop), and the live screen's
+        button when `live_button`. `restate`: what it should say instead if it only leaves
+        later (held by flood control), or None to drop it; a dropped cue is "failed" with
+        detail STALE."""
         ...
 
     async def walk_ended(self, user_id: int, text: str) -> Outcome:

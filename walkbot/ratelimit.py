@@ -27,7 +27,10 @@ Here:
   that are still busy or held;
 - background sends (the dispatcher's nudges and summaries, marked with `background()`) take
   the overall budget only when no other message is waiting for it: walk cues and replies to
-  people go first, and a fan-out fills the gaps.
+  people go first, and a fan-out fills the gaps;
+- a message sent inside `restating(fn)` (a walk cue) reads what `fn()` says when it finally
+  leaves, after every wait here, and is not sent at all when that is None (StaleMessage):
+  a "turn around" held 30 s by a 429 would otherwise arrive after the turn was due again.
 
 A RetryAfter that survives the retries reaches the caller: walkbot.delivery waits and tries
 again for proactive sends; a handler's reply fails like any other error.
@@ -56,6 +59,24 @@ ChatKey = int | str
 
 
 _BACKGROUND: ContextVar[bool] = ContextVar("walkbot_background_send", default=False)
+_RESTATE: ContextVar[Callable[[], str | None] | None] = ContextVar("walkbot_restate", default=None)
+
+
+class StaleMessage(Exception):
+    """A message held here (a 429 on its chat, the chat's pace) whose moment passed meanwhile:
+    its `restating` function said it should no longer be sent. Nothing was sent."""
+
+
+@contextlib.contextmanager
+def restating(restate: Callable[[], str | None] | None) -> Iterator[None]:
+    """The messages sent inside read what `restate()` says at the moment they leave, after
+    every wait here; when it says None they are not sent (StaleMessage). A walk cue held by
+    flood control is so re-worded for the time actually left, or dropped once stale."""
+    token = _RESTATE.set(restate)
+    try:
+        yield
+    finally:
+        _RESTATE.reset(token)
 
 
 @contextlib.contextmanager
@@ -198,7 +219,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 if key is None:
                     await self._wait_for_holds(None)
                     return await callback(*args, **kwargs)
-                return await self._limited(key, paid, callback, args, kwargs)
+                return await self._limited(key, paid, callback, args, kwargs, data)
             except RetryAfter as error:
                 wait = error._retry_after.total_seconds()  # .retry_after: int or timedelta
                 # Hold the chat even when giving up: its next requests would only be refused.
@@ -221,11 +242,18 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _limited(
-        self, key: ChatKey, paid: bool, callback: Callback, args: Any, kwargs: dict[str, Any]
+        self,
+        key: ChatKey,
+        paid: bool,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
     ) -> Result:
         await self._wait_for_holds(key)
         if paid:
             async with self._paid:
+                _restate(data)
                 return await callback(*args, **kwargs)
         # Looked up after the hold: between here and acquiring, nothing yields, so the pruning
         # cannot drop a limiter that a request is about to use.
@@ -235,6 +263,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             # A 429 for this chat may have come in while we queued in its limiter.
             await self._wait_for_holds(key)
             async with self._overall_budget():
+                _restate(data)  # after every wait: what it says now, or not at all
                 return await callback(*args, **kwargs)
 
     @contextlib.asynccontextmanager
@@ -305,6 +334,18 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         for key in [key for key, chat in self._chats.items() if chat.idle(now)]:
             del self._chats[key]
         self._next_prune = max(self._prune_above, 2 * len(self._chats))
+
+
+def _restate(data: dict[str, Any]) -> None:
+    """Apply the `restating` function, if any, to the request about to leave. `data` is the
+    very dict PTB turns into the request's parameters after this returns."""
+    restate = _RESTATE.get()
+    if restate is None or "text" not in data:
+        return
+    text = restate()
+    if text is None:
+        raise StaleMessage
+    data["text"] = text
 
 
 def _window_limiter(rate: float, period: float, burst: float) -> AsyncLimiter:

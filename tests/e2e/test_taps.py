@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.rows import latest_row, row_when
 from tests.people import onboarded_chat
+from walkbot import request
 from walkbot.domain.sixmin import GO_TEXT
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.sandbox.embedded import RunningBot
@@ -27,12 +28,19 @@ TOO_OLD = "Bad Request: query is too old and response timeout expired or query I
 FAULTS = ("answer_too_old", "edit_502")
 
 
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """5xx are retried by the request layer (walkbot/request.py): in hundredths here."""
+    monkeypatch.setattr(request, "BACKOFF_S", (0.01, 0.02))
+
+
 def inject(api: FakeBotApi, fault: str) -> None:
-    """The next answer to a tap is refused as too old, or the next edit meets one 502."""
+    """The next answer to a tap is refused as too old, or the next edit meets 502s past the
+    request layer's retries."""
     if fault == "answer_too_old":
         api.fail_next("answerCallbackQuery", status=400, description=TOO_OLD)
     else:
-        api.fail_next("editMessageText", status=502)
+        api.fail_next("editMessageText", status=502, times=1 + len(request.BACKOFF_S))
 
 
 async def fault_hit(api: FakeBotApi, fault: str) -> None:
@@ -164,11 +172,15 @@ async def test_a_rating_question_that_never_arrived_is_asked_again_by_the_remind
         await begin_walk(cara)
         cara.send("/stop")
         effort = await cara.wait_for_text("How hard did that feel")
-        # The effort answer is stored, then its pain question meets a 502 twice over: edited
-        # in place, then sent anew. The step is owed, unasked. The error handler's answer to
+        # The effort answer is stored, then its pain question meets 502s twice over, each
+        # time past the request's retries: edited in place, then sent anew. The step is owed,
+        # unasked. The error handler's answer to
         # the tap is refused as too old, and the apology comes all the same.
-        api.fail_next("editMessageText", status=502)
-        api.fail_next("sendMessage", status=502, chat_id=cara.id, text_contains="knee pain")
+        tries = 1 + len(request.BACKOFF_S)
+        api.fail_next("editMessageText", status=502, times=tries)
+        api.fail_next(
+            "sendMessage", status=502, chat_id=cara.id, text_contains="knee pain", times=tries
+        )
         inject(api, "answer_too_old")
         cara.tap("5 moderate", message=effort)
         await cara.wait_for_text("went wrong")

@@ -52,6 +52,11 @@ def data(prefix: str, *fields: str | int) -> str:
     return text
 
 
+def fits(data: str) -> bool:
+    """Data a button of ours could carry: at most MAX_BYTES (longer is forged)."""
+    return len(data.encode()) <= MAX_BYTES
+
+
 def button(label: str, prefix: str, *fields: str | int) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data(prefix, *fields))
 

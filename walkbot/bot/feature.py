@@ -14,6 +14,7 @@ Handlers and menu entries keep the order they are declared in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -59,6 +60,7 @@ class Feature:
         self._builders: list[Callable[[], WalkbotHandler]] = []
         self._menu: list[MenuEntry] = []
         self._prefixes: list[str] = []
+        self._commands: list[tuple[str, Chats]] = []
 
     def command(
         self,
@@ -72,6 +74,7 @@ class Feature:
         (`admins_only`: in the menu group admins see, not everyone's)."""
 
         def declare(callback: H) -> H:
+            self._commands.append((name, chats))
             self._builders.append(
                 lambda: CommandHandler(name, callback, filters=CHAT_FILTERS[chats] & NEW)
             )
@@ -85,11 +88,16 @@ class Feature:
     def button(self, prefix: str, *choices: str) -> Callable[[H], H]:
         """Taps on buttons whose data the views built under `prefix` (see callbacks.pattern)."""
 
+        regex = re.compile(callbacks.pattern(prefix, *choices))
+
+        def ours(data: object) -> bool:
+            # Longer than Telegram lets a button carry: forged, whatever it starts with. Such
+            # data goes to the stale-button fallback, never to a feature's parser.
+            return isinstance(data, str) and callbacks.fits(data) and bool(regex.match(data))
+
         def declare(callback: H) -> H:
             self._prefixes.append(prefix)
-            self._builders.append(
-                lambda: CallbackQueryHandler(callback, pattern=callbacks.pattern(prefix, *choices))
-            )
+            self._builders.append(lambda: CallbackQueryHandler(callback, pattern=ours))
             return callback
 
         return declare
@@ -150,6 +158,11 @@ class Feature:
         """The commands listed in a menu; group admins see everyone's group commands too."""
         shown = {chats, "groups"} if chats == "group_admins" else {chats}
         return [entry.command for entry in self._menu if entry.menu in shown]
+
+    @property
+    def commands(self) -> tuple[tuple[str, Chats], ...]:
+        """Every command this feature handles, listed in a menu or not, with where."""
+        return tuple(self._commands)
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from walkbot.bot import (
     summary,
     walks,
 )
-from walkbot.bot.feature import Feature
+from walkbot.bot.feature import Chats, Feature
 from walkbot.context import WalkbotApp
 
 # In this order: the private menu lists their commands in it too.
@@ -57,3 +57,8 @@ def group_menu() -> list[BotCommand]:
 
 def group_admin_menu() -> list[BotCommand]:
     return [command for feature in FEATURES for command in feature.menu("group_admins")]
+
+
+def commands() -> list[tuple[str, Chats]]:
+    """Every command a feature handles, in menus or not, and the chats it is handled in."""
+    return [command for feature in FEATURES for command in feature.commands]

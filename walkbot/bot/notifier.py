@@ -17,7 +17,7 @@ from walkbot.bot.knee import knee_check_message
 from walkbot.bot.nudges import nudge_markup
 from walkbot.bot.summary import send_report
 from walkbot.delivery import Delivery, Result, edit_text, send_message
-from walkbot.ports import Outcome
+from walkbot.ports import Outcome, Restate
 from walkbot.services.challenge_posts import GroupPost, Posted
 from walkbot.services.summaries import WeeklyReport
 
@@ -39,20 +39,35 @@ class BotNotifier:
         self._live_url = live_url  # WEBAPP_URL: the first cue offers the live screen
 
     async def _send(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, silent: bool
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        silent: bool,
+        restate: Restate | None = None,
     ) -> Outcome:
         return outcome_of(
-            await send_message(self._bot, chat_id, text, markup=markup, silent=silent)
+            await send_message(
+                self._bot, chat_id, text, markup=markup, silent=silent, restate=restate
+            )
         )
 
     # ---- a walk (WalkNotifier) ----
 
     async def walk_cue(
-        self, user_id: int, walk_id: int, text: str, *, sound: bool, live_button: bool = False
+        self,
+        user_id: int,
+        walk_id: int,
+        text: str,
+        *,
+        sound: bool,
+        live_button: bool = False,
+        restate: Restate | None = None,
     ) -> Outcome:
         live_url = self._live_url if live_button else None
         markup = walk_views.controls(walk_id, paused=False, live_url=live_url)
-        return await self._send(user_id, text, markup, silent=not sound)
+        return await self._send(user_id, text, markup, silent=not sound, restate=restate)
 
     async def walk_ended(self, user_id: int, text: str) -> Outcome:
         return await self._send(user_id, text, None, silent=False)

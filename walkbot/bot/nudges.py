@@ -66,7 +66,7 @@ async def tap(update: Update, context: Context, tap: Tap) -> None:
     action, stamp = callback_fields(tap.data, 2)
     day = _parse_day(stamp)
     # Each reply before the tap's answer and tick, which are cosmetic (see bot/replies.py).
-    if action == "start":
+    if action == "start" and day is not None:  # a reminder of any day: the same as /walk
         await walks.walk_command(update, context)  # the same card and flow as /walk
         await answer_tap(query)
         await mark_answered(query, START_NOW)

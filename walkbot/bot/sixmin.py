@@ -88,8 +88,8 @@ async def button(update: Update, context: Context, tap: Tap) -> None:
     """Every `6m:` button: checked against the owner and the test's state before anything."""
     query = tap.query
     target, action, value = callback_fields(tap.data, 3)
-    if target == "new":
-        await _choose(query, context, tap.id, action)
+    if target == "new":  # 6m:new:<direction>, nothing after it
+        await _choose(query, context, tap.id, "" if value else action)
         return
     rt = context.runtime
     now, request = rt.clock.now(), _read(target, action, value)

@@ -620,6 +620,21 @@ def due_cues(timeline: Timeline, now: datetime, *, last_sent_index: int) -> CueD
     return dispatch("adjusted", text, latest.sound)
 
 
+def restate_cue(
+    timeline: Timeline, now: datetime, *, sent_before: int, claimed: CueDispatch
+) -> str | None:
+    """What a claimed cue should say if it only leaves at `now` (flood control held it): the
+    late policy above, asked again from where the claim started (`sent_before`: the highest
+    index sent before it). Within LATE_GRACE_S the text is as claimed; later, re-worded for the
+    time actually left ("Turn around: walk BACKWARD for 18 s"). None, so it is dropped, once
+    its moment has passed: a later cue has come due (that cue's own job says what to do now),
+    or what is left is not worth saying (a heads-up with the switch seconds away)."""
+    again = due_cues(timeline, now, last_sent_index=sent_before)
+    if again.last_sent_index != claimed.last_sent_index or again.action in ("none", "complete"):
+        return None
+    return again.text
+
+
 def last_due_index(timeline: Timeline, now: datetime) -> int:
     """Highest cue index whose instant has passed (-1 if none): on resume the status reply
     covers the moment, so the service can mark these as handled instead of folding them."""

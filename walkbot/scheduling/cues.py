@@ -85,8 +85,9 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
         if walk is None or walk.status != "active":
             return
         timeline = service.timeline_of(walk)
-        dispatch = domain.due_cues(timeline, now, last_sent_index=walk.last_cue_index)
-        first = walk.last_cue_index < 0  # the walk's first cue offers the live screen
+        sent_before = walk.last_cue_index
+        dispatch = domain.due_cues(timeline, now, last_sent_index=sent_before)
+        first = sent_before < 0  # the walk's first cue offers the live screen
         gate: Gate = "send"
         # Compare-and-set in this transaction: a Stop tap, another job, the sweep or a second
         # process that got there first leaves nothing to send.
@@ -117,8 +118,15 @@ async def fire_due_cue(app: WalkbotApp, walk_id: int) -> None:
         )
     if text is None:
         return
+
+    def restate() -> str | None:
+        """Held by flood control: what the late policy says at the moment it leaves."""
+        return domain.restate_cue(
+            timeline, rt.clock.now(), sent_before=sent_before, claimed=dispatch
+        )
+
     sent = await rt.notifier.walk_cue(
-        walk.user_id, walk_id, text, sound=dispatch.sound, live_button=first
+        walk.user_id, walk_id, text, sound=dispatch.sound, live_button=first, restate=restate
     )
     if sent.blocked:
         await end_for_blocked(app, walk_id)

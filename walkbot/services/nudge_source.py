@@ -2,7 +2,8 @@
 
 Due rows: users.next_nudge_at <= now, for active people. Each is decided at claim time, in the
 person's zone: skipped when the bot was down too long (catch_up_decision), inside a /pause,
-or when they already walked that local day; otherwise sent, with Snooze unless it is the
+when they already walked that local day, or when that day already had its reminder (a
+settings change racing the claim); otherwise sent, with Snooze unless it is the
 snoozed one coming back. Either way the row moves to the next reminder day (never a second
 reminder the same local day). The sweep gives instants to people who have none yet.
 """
@@ -94,6 +95,12 @@ class NudgeSource(Source[Nudge]):
             into.skip("resting")
         elif any(day_start <= s < day_end for s in walks.get(user.telegram_id, [])):
             into.skip("walked")
+        elif not snoozed and user.nudged_on == local_date(due, zone):
+            # That local day already had its reminder (or "Not today"). Only a stale write can
+            # bring one back: /settings that read the row before this day's claim and saved a
+            # later time after it (tests/unit/test_reminder_race.py). The row is locked here,
+            # so this check sees every committed claim: one reminder a day whatever the race.
+            into.skip("nudged")
         else:
             day = local_date(due, zone)
             user.nudged_on = day
