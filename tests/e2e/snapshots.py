@@ -1,6 +1,6 @@
 """Every table's rows, read straight from the database, to show that something changed
 nothing: `snapshot` before, `snapshot` after, compare. Bookkeeping that records that an
-update arrived is left out, as it changes with every update by design: the update ledger, and
+update arrived is left out, as it changes with every update by design: the update inbox, and
 when a group was last heard from."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from walkbot.scheduling import dispatch
 from walkbot.store.db import sync_url
 from walkbot.store.models import metadata
 
-BOOKKEEPING = frozenset({"processed_updates"})
+BOOKKEEPING = frozenset({"update_inbox"})
 SEEN_AT = frozenset({("group_chats", "updated_at")})
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
