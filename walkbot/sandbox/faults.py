@@ -37,7 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("429", "5xx", "slow", "drop_before", "drop_after")
-# A send the bot retries itself (walkbot.delivery): any fault; anything else: flood control only.
+# A send the bot retries itself (walkbot.delivery): any fault. Anything else (a handler's reply,
+# an edit, a read) goes through walkbot.request.RetryingRequest, which retries what Telegram
+# certainly did not take: flood control and 5xx. Not a lost answer: a reply is never resent.
+REPLY_KINDS = ("429", "5xx")
 Harsh = Callable[[str, dict[str, Any]], bool]
 
 
@@ -102,7 +105,7 @@ class FaultPlan:
         elif self.harsh(method, params):
             kind = draw.choice(KINDS)
         else:
-            kind = "429"
+            kind = draw.choice(REPLY_KINDS)
         self._faulted[key] += 1
         self.counts[kind] += 1
         if kind == "too_old":
