@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol, cast
 
@@ -68,8 +70,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Walk
         dispatch.start(app)  # one job for every queue source (queue_sources)
         await sixmin.restore(app)
         overdue.start(app)  # walks and tests whose end passed without their last cue
-        # The city index takes about a second to build: do it off the event loop, now.
-        app.bot_data["preload-zones"] = asyncio.create_task(asyncio.to_thread(timezones.preload))
+        preload_in_background(timezones.preload)  # the city index: off the event loop, now
         await replay_inbox(app)  # last: walks and jobs are restored, nothing fetched yet
 
     async def post_shutdown(app: WalkbotApp) -> None:
@@ -153,6 +154,16 @@ async def replay_inbox(app: WalkbotApp) -> None:
     inbox = runtime_of(app).inbox
     if inbox is not None:
         await bot_inbox.replay(app, inbox)
+
+
+def preload_in_background(preload: Callable[[], None]) -> threading.Thread:
+    """Run `preload` (building a cache: about a second, far longer on a loaded machine) in a
+    daemon thread. Not the event loop's executor: `asyncio.run` waits for its threads before
+    it returns, so a SIGTERM soon after start-up waited for the build, past the 10 s a stop
+    may take. Whatever is not built yet is built on first use."""
+    thread = threading.Thread(target=preload, name="walkbot-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 class ReceivingQueue(asyncio.Queue[object]):
