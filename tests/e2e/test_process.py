@@ -64,7 +64,11 @@ async def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> int:
     try:
         return await asyncio.wait_for(asyncio.to_thread(process.wait), timeout)
     except TimeoutError:
-        raise AssertionError("walkbot did not stop in time") from None
+        # Say where it was stuck: its own log (stdout and stderr share the pipe).
+        process.kill()
+        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+        told = f"walkbot did not stop in time; its log ends:\n{output[-4000:]}"
+        raise AssertionError(told) from None
 
 
 async def test_sigkill_mid_walk_then_restart_carries_on(
