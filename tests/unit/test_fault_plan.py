@@ -37,10 +37,12 @@ def test_the_same_seed_gives_the_same_faults_in_any_order() -> None:
     assert max(len(kinds) for kinds in forwards.values()) <= 2  # the bound holds
 
 
-def test_replies_meet_flood_control_only_and_gone_chats_are_gone() -> None:
-    plan = FaultPlan(7, rate=1.0)  # nothing is harsh: 429s only
+def test_replies_meet_only_faults_they_retry_and_gone_chats_are_gone() -> None:
+    """A reply is never resent after a lost answer (walkbot.request), so the plan gives
+    replies only what RetryingRequest and the rate limiter retry: 429s and 5xx."""
+    plan = FaultPlan(7, rate=1.0)  # nothing is harsh
     kinds = {k for faults in verdicts(plan, requests()).values() for k in faults}
-    assert kinds == {"429"}
+    assert kinds == {"429", "5xx"}
     plan.gone_chats.add(5)
     gone = plan.decide("sendMessage", {"chat_id": 5, "text": "hello"})
     assert gone is not None and (gone.status, gone.description) == (
