@@ -1,0 +1,132 @@
+"""The live screens of bench.cue_latency, in a process of their own (issue 12).
+
+    python -m bench.live_screens --port P [--spread 0.0]  < screens.json  > results.json
+
+Reads `[[user_id, walk_id], ...]` on stdin, then every screen taps Start on the live screen's
+API together (their switches coincide: the point of the bench), spread over `--spread` seconds
+if asked, and says "visible" every 2 s until the walk is over, as the page does: it beats once
+it has the Start's reply, each page at its own phase (a phone's timer is not in step with the
+others'). Prints one JSON object: the heartbeats' and the Starts' round trips, the connection
+errors, and how late this process's own event loop ran (so a round trip that is the client's
+own lag shows as such, not as the bot's).
+
+A process of its own so that the fake Bot API (bench.cue_latency's process) and 300 HTTP
+clients do not share one event loop: in one process the round trips measured included the
+bench's own lag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from walkbot.sandbox import TEST_TOKEN
+from walkbot.webapp.initdata import sign
+
+BEAT_S = 2.0  # the page's heartbeat period (LIVE_CONTRACT.md)
+LAG_TICK_S = 0.1
+
+
+def init_data(user_id: int) -> str:
+    fields = {
+        "user": json.dumps({"id": user_id, "first_name": "Walker"}),
+        "auth_date": str(int(time.time())),
+    }
+    return urlencode({**fields, "hash": sign(fields, TEST_TOKEN)}, quote_via=quote)
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.beats: list[float] = []
+        self.starts: list[float] = []
+        self.errors: list[str] = []
+        self.lag: list[float] = []
+        self.gaps: list[float] = []  # between one screen's beats, as sent
+
+
+async def screen(
+    http: httpx.AsyncClient, user_id: int, walk_id: int, delay: float, tally: Tally
+) -> None:
+    await asyncio.sleep(delay)
+    headers = {"Authorization": f"tma {init_data(user_id)}"}
+    api = f"/live/api/walk/{walk_id}"
+    for attempt in range(3):  # a page retries a Start that got no answer
+        sent = time.monotonic()
+        try:
+            response = await http.post(f"{api}/control", json={"action": "start"}, headers=headers)
+            break
+        except httpx.TransportError:
+            tally.errors.append("start")
+            if attempt == 2:
+                raise
+    tally.starts.append(time.monotonic() - sent)
+    response.raise_for_status()
+    # The page beats at once on the reply, then every 2 s on its own timer; the pages' timers
+    # are not in step (the Starts' replies are close together here), so the second beat comes
+    # after a random part of the period.
+    next_at = time.monotonic() - random.Random(user_id).uniform(0, BEAT_S)
+    last: float | None = None
+    while True:
+        sent = time.monotonic()
+        if last is not None:
+            tally.gaps.append(sent - last)
+        last = sent
+        try:
+            beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
+        except httpx.TransportError:  # as the page does: the next beat tries again
+            tally.errors.append("heartbeat")
+        else:
+            tally.beats.append(time.monotonic() - sent)
+            if beat.status_code == 200 and not beat.json()["hold_chat_cues"]:
+                return  # the walk is over
+        next_at += BEAT_S
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def watch_lag(tally: Tally, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        asked = time.monotonic()
+        await asyncio.sleep(LAG_TICK_S)
+        tally.lag.append(time.monotonic() - asked - LAG_TICK_S)
+
+
+async def run(port: int, screens: list[tuple[int, int]], spread: float) -> Tally:
+    tally = Tally()
+    stop = asyncio.Event()
+    lag = asyncio.create_task(watch_lag(tally, stop))
+    spacing = random.Random(0)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=60,
+        limits=httpx.Limits(max_connections=len(screens) + 10),
+    ) as http:
+        await asyncio.gather(
+            *(
+                screen(http, user_id, walk_id, spacing.uniform(0, spread), tally)
+                for user_id, walk_id in screens
+            )
+        )
+    stop.set()
+    await lag
+    return tally
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--spread", type=float, default=0.0, help="seconds the Starts spread")
+    args = parser.parse_args()
+    screens = [(int(u), int(w)) for u, w in json.loads(sys.stdin.read())]
+    tally = asyncio.run(run(args.port, screens, args.spread))
+    json.dump(vars(tally), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
