@@ -5,7 +5,8 @@
 Reads `[[user_id, walk_id], ...]` on stdin, then every screen taps Start on the live screen's
 API together (their switches coincide: the point of the bench), spread over `--spread` seconds
 if asked, and says "visible" every 2 s until the walk is over, as the page does: it beats once
-it has the Start's reply, each page at its own phase (a phone's timer is not in step with the
+it has the Start's reply and then on a timer that does not wait for replies, each page at its
+own phase (a phone's timer is not in step with the
 others'). Prints one JSON object: the heartbeats' and the Starts' round trips, the connection
 errors, and how late this process's own event loop ran (so a round trip that is the client's
 own lag shows as such, not as the bot's).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -51,10 +53,15 @@ class Tally:
         self.gaps: list[float] = []  # between one screen's beats, as sent
 
 
-async def screen(
-    http: httpx.AsyncClient, user_id: int, walk_id: int, delay: float, tally: Tally
-) -> None:
+async def screen(port: int, user_id: int, walk_id: int, delay: float, tally: Tally) -> None:
+    """One phone: its own HTTP client and connections (one client shared by 300 screens
+    spent this process's CPU scanning its connection pool, a cost no phone has)."""
     await asyncio.sleep(delay)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        await walk_on_screen(http, user_id, walk_id, tally)
+
+
+async def walk_on_screen(http: httpx.AsyncClient, user_id: int, walk_id: int, tally: Tally) -> None:
     headers = {"Authorization": f"tma {init_data(user_id)}"}
     api = f"/live/api/walk/{walk_id}"
     for attempt in range(3):  # a page retries a Start that got no answer
@@ -68,26 +75,44 @@ async def screen(
                 raise
     tally.starts.append(time.monotonic() - sent)
     response.raise_for_status()
-    # The page beats at once on the reply, then every 2 s on its own timer; the pages' timers
-    # are not in step (the Starts' replies are close together here), so the second beat comes
-    # after a random part of the period.
+    # As the page: a beat at once on the reply, then one every 2 s on its own timer
+    # (setInterval), each sent without waiting for the one before to be answered. The pages'
+    # timers are not in step (the Starts' replies are close together here), so the second
+    # beat comes after a random part of the period.
+    over = asyncio.Event()
+    beats: set[asyncio.Task[None]] = set()
     next_at = time.monotonic() - random.Random(user_id).uniform(0, BEAT_S)
     last: float | None = None
-    while True:
+    while not over.is_set():
         sent = time.monotonic()
         if last is not None:
             tally.gaps.append(sent - last)
         last = sent
-        try:
-            beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
-        except httpx.TransportError:  # as the page does: the next beat tries again
-            tally.errors.append("heartbeat")
-        else:
-            tally.beats.append(time.monotonic() - sent)
-            if beat.status_code == 200 and not beat.json()["hold_chat_cues"]:
-                return  # the walk is over
+        task = asyncio.create_task(one_beat(http, api, headers, tally, over))
+        beats.add(task)
+        task.add_done_callback(beats.discard)
         next_at += BEAT_S
-        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(over.wait(), max(0.0, next_at - time.monotonic()))
+    await asyncio.gather(*beats)
+
+
+async def one_beat(
+    http: httpx.AsyncClient,
+    api: str,
+    headers: dict[str, str],
+    tally: Tally,
+    over: asyncio.Event,
+) -> None:
+    sent = time.monotonic()
+    try:
+        beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
+    except httpx.TransportError:  # as the page does: the next beat tries again
+        tally.errors.append("heartbeat")
+        return
+    tally.beats.append(time.monotonic() - sent)
+    if beat.status_code == 200 and not beat.json()["hold_chat_cues"]:
+        over.set()  # the walk is over
 
 
 async def watch_lag(tally: Tally, stop: asyncio.Event) -> None:
@@ -102,17 +127,12 @@ async def run(port: int, screens: list[tuple[int, int]], spread: float) -> Tally
     stop = asyncio.Event()
     lag = asyncio.create_task(watch_lag(tally, stop))
     spacing = random.Random(0)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}",
-        timeout=60,
-        limits=httpx.Limits(max_connections=len(screens) + 10),
-    ) as http:
-        await asyncio.gather(
-            *(
-                screen(http, user_id, walk_id, spacing.uniform(0, spread), tally)
-                for user_id, walk_id in screens
-            )
+    await asyncio.gather(
+        *(
+            screen(port, user_id, walk_id, spacing.uniform(0, spread), tally)
+            for user_id, walk_id in screens
         )
+    )
     stop.set()
     await lag
     return tally
