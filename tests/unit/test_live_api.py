@@ -23,6 +23,7 @@ from tests.unit.walk_jobs import record_sends
 from walkbot.app import build_application
 from walkbot.bot import walk_followups, walk_views
 from walkbot.context import WalkbotApp, runtime_of
+from walkbot.domain import live as rule
 from walkbot.domain.walks import parse_custom_plan
 from walkbot.sandbox import TEST_TOKEN
 from walkbot.scheduling import live as live_jobs
@@ -382,5 +383,40 @@ async def test_a_slow_start_from_the_screen_counts_the_screen_from_its_reply(
     clock.at = NOW + timedelta(seconds=14)  # quiet for 6 s since the reply
     await live_jobs.check_screen(application, walk_id)
     assert [method for method, _, _ in notifier.calls] == ["walk_cue"]  # handed over once
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+
+
+async def test_a_start_that_waited_on_the_store_counts_the_screen_from_when_it_got_in(
+    database_url: str, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 Starts at once wait their turn on the store: the first cue, gated right after the
+    # Start's transaction, must find the screen fresh, not seen at the request 8 s before.
+    clock = FixedClock(NOW)
+    application = build_application(settings_for(database_url, webhook=False), clock=clock)
+    walk_id = await walk_of(sessions, ALICE, status="ready")
+    real_control = walks_service.control
+
+    async def waited(*args: object, **kwargs: object) -> walks_service.Controlled:
+        clock.at = NOW + timedelta(seconds=8)
+        return await real_control(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def no_follow_up(*args: object) -> None:
+        seen = runtime_of(application).live.seen[walk_id]
+        assert rule.cue_gate(seen, clock.now()) == "hold"  # what the first cue finds
+
+    monkeypatch.setattr(walks_service, "control", waited)
+    monkeypatch.setattr(walk_followups, "after_control", no_follow_up)
+    web = build_web_app(application, runtime_of(application).settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://walkbot"
+    ) as http:
+        started = await http.post(
+            f"/live/api/walk/{walk_id}/control",
+            json={"action": "start"},
+            headers=auth(ALICE, at=NOW),
+        )
+    assert started.status_code == 200
+    assert (await row(sessions, walk_id))["live_seen_at"] == NOW + timedelta(seconds=8)
     assert application.post_shutdown is not None
     await application.post_shutdown(application)

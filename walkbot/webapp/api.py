@@ -218,8 +218,14 @@ class LiveApi:
             if result.done and action == "start" and result.walk is not None:
                 # Started on the screen: the screen is showing it, so its first cue is the
                 # screen's (the heartbeats that follow keep it so; the watchdog, if not).
+                # Seen now, not at the request: this may have waited on a busy store for
+                # longer than the hold, and the first cue is gated right after.
                 await live.heartbeat(
-                    session, walk=result.walk, visible=True, now=now, screens=self.rt.live
+                    session,
+                    walk=result.walk,
+                    visible=True,
+                    now=self.rt.clock.now(),
+                    screens=self.rt.live,
                 )
         if not result.done or result.walk is None:
             raise Refused(409, "that no longer applies", {"walk": await self._walk_json(walk_id)})
