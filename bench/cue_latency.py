@@ -10,9 +10,12 @@ and compares when the fake server received every cue with when the timeline plan
 nudge fan-out (the dispatcher's sends are background: cues should not wait behind them).
 --live N gives the first N people a live screen (issue 12): they Start from the screen's API
 (initData signed with the test token) and it says "visible" every 2 s for the whole walk, as
-the page does, so their chat cues are held; the rest walk in the chat only. Chat-cue lateness
+the page does, so their chat cues are held; the rest walk in the chat only. The screens run in
+a process of their own (bench/live_screens.py), tapping Start at the same moment as the chat
+people tap theirs (--spread S spreads the screens' Starts over S seconds). Chat-cue lateness
 is reported for the chat-only walks; for the live ones, the chat messages that still went
-(the finish, never held) and the heartbeats' round-trip times.
+(the finish, never held), the hand-overs, and the heartbeats' and Starts' round trips with
+the screens' own event-loop lag beside them. The bot's pid is printed for `py-spy`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import socket
 import statistics
 import subprocess
@@ -30,9 +32,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from bench.seed import due_plan
@@ -41,7 +42,6 @@ from walkbot.domain import walks as domain
 from walkbot.sandbox import TEST_TOKEN, FakeBotApi, FakeUser, Limits
 from walkbot.store.db import sync_url
 from walkbot.store.migrate import upgrade
-from walkbot.webapp.initdata import sign
 
 WEBAPP_URL = "https://example.org/live/"
 BEAT_S = 2.0  # the page's heartbeat period (LIVE_CONTRACT.md)
@@ -52,49 +52,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def init_data(user_id: int) -> str:
-    fields = {
-        "user": json.dumps({"id": user_id, "first_name": "Walker"}),
-        "auth_date": str(int(time.time())),
-    }
-    return urlencode({**fields, "hash": sign(fields, TEST_TOKEN)}, quote_via=quote)
-
-
-async def live_screen(
-    http: httpx.AsyncClient,
-    user_id: int,
-    walk_id: int,
-    rtts: list[float],
-    errors: list[str],
-    seed: int,
-) -> None:
-    """Start from the screen, then "visible" every 2 s until the walk is over (as the page)."""
-    headers = {"Authorization": f"tma {init_data(user_id)}"}
-    api = f"/live/api/walk/{walk_id}"
-    for attempt in range(3):  # a page retries a Start that got no answer
-        try:
-            response = await http.post(f"{api}/control", json={"action": "start"}, headers=headers)
-            break
-        except httpx.TransportError:
-            errors.append("start")
-            if attempt == 2:
-                raise
-    response.raise_for_status()
-    await asyncio.sleep(random.Random(seed).uniform(0, BEAT_S))  # pages are not in step
-    while True:
-        sent = time.monotonic()
-        try:
-            beat = await http.post(f"{api}/heartbeat", json={"visible": True}, headers=headers)
-        except httpx.TransportError:  # as the page does: the next beat tries again
-            errors.append("heartbeat")
-            await asyncio.sleep(BEAT_S)
-            continue
-        rtts.append(time.monotonic() - sent)
-        if not beat.json()["hold_chat_cues"]:
-            return  # the walk is over
-        await asyncio.sleep(max(0.0, BEAT_S - (time.monotonic() - sent)))
 
 
 def seed(database_url: str, user_ids: list[int]) -> None:
@@ -146,13 +103,33 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> None:
+async def run_screens(port: int, screens: list[tuple[int, int]], spread: float) -> dict[str, Any]:
+    """bench/live_screens.py in its own process: what it measured."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.live_screens",
+        "--port",
+        str(port),
+        "--spread",
+        str(spread),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate(json.dumps(screens).encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"bench.live_screens failed ({child.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+async def run(
+    walks: int, plan_text: str, limits: bool, due: int, live: int, spread: float = 0.0
+) -> None:
     plan = domain.parse_custom_plan(plan_text)
     workdir = Path(tempfile.mkdtemp(prefix="walkbot-bench-"))
     database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
     upgrade(database_url)
-    rtts: list[float] = []
-    errors: list[str] = []
     async with FakeBotApi(limits=Limits() if limits else None) as api:
         people = [api.user(f"W{i}") for i in range(walks)]
         seed(database_url, [p.id for p in people])
@@ -167,32 +144,29 @@ async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> 
             "WEBAPP_URL": WEBAPP_URL,
         }
         bot = subprocess.Popen([sys.executable, "-m", "walkbot", "run"], env=env)
+        print(f"bot process {bot.pid} (for py-spy)", flush=True)
         try:
             await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
             cpu_before, _ = process_usage(bot.pid)
             for person in people:
                 person.send(f"/walk {plan_text}")
             cards = [await p.wait_for_text("Before you start", timeout=120) for p in people]
-            http = httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}",
-                timeout=60,
-                limits=httpx.Limits(max_connections=live + 10),
-            )
-            screens = []
+            screens: list[tuple[int, int]] = []
             for index, (person, card) in enumerate(zip(people, cards, strict=True)):
                 if index < live:
                     walk_id = int(card.buttons[-1][0].web_app["url"].rsplit("=", 1)[1])  # type: ignore[index]
-                    screens.append(live_screen(http, person.id, walk_id, rtts, errors, index))
-                else:
-                    person.tap("Start", message=card)
-            screening = asyncio.gather(*screens)
+                    screens.append((person.id, walk_id))
+            # The screens' clients run in a process of their own (bench/live_screens.py) and
+            # tap Start together with the chat-only people below.
+            screening = asyncio.create_task(run_screens(port, screens, spread)) if screens else None
+            for person, card in list(zip(people, cards, strict=True))[live:]:
+                person.tap("Start", message=card)
             finishes = [
                 p.wait_for_text("How hard did that feel", timeout=plan.total_s + 180)
                 for p in people
             ]
             await asyncio.gather(*finishes)
-            await screening
-            await http.aclose()
+            tally = await screening if screening is not None else {}
             cpu_after, rss = process_usage(bot.pid)
         finally:
             bot.terminate()
@@ -200,7 +174,7 @@ async def run(walks: int, plan_text: str, limits: bool, due: int, live: int) -> 
         starts = walk_starts(database_url)
         report(api, people[live:], starts, plan, cpu_after - cpu_before, rss, limits)
         if live:
-            report_live(api, people[:live], starts, rtts, errors)
+            report_live(api, people[:live], starts, tally)
         if due:
             sent = [
                 c.wall
@@ -249,11 +223,7 @@ def report(
 
 
 def report_live(
-    api: FakeBotApi,
-    people: list[FakeUser],
-    starts: dict[int, datetime],
-    rtts: list[float],
-    errors: list[str],
+    api: FakeBotApi, people: list[FakeUser], starts: dict[int, datetime], tally: dict[str, Any]
 ) -> None:
     """What the chat still got during walks with a live screen, and the heartbeats' cost."""
     ids = {p.id for p in people}
@@ -272,12 +242,19 @@ def report_live(
         f"hand-overs {handovers}, chat messages {len(texts)} "
         f"({len(texts) / max(1, len(people)):.1f} a walk: the finish and the rating question)"
     )
-    if rtts:
+    for name, key in [
+        ("heartbeats", "beats"),
+        ("Starts from the screen", "starts"),
+        ("gaps between one screen's beats", "gaps"),
+        ("screens' process loop lag", "lag"),
+    ]:
+        values: list[float] = tally.get(key) or [0.0]
         print(
-            f"heartbeats {len(rtts)}: round trip p50 {percentile(rtts, 0.5) * 1000:.0f} ms  "
-            f"p95 {percentile(rtts, 0.95) * 1000:.0f} ms  max {max(rtts) * 1000:.0f} ms; "
-            f"connection errors {len(errors)} (retried)"
+            f"{name} {len(values)}: p50 {percentile(values, 0.5) * 1000:.0f} ms  "
+            f"p95 {percentile(values, 0.95) * 1000:.0f} ms  "
+            f"p99 {percentile(values, 0.99) * 1000:.0f} ms  max {max(values) * 1000:.0f} ms"
         )
+    print(f"connection errors {len(tally.get('errors', []))} (retried)")
 
 
 def main() -> None:
@@ -287,10 +264,20 @@ def main() -> None:
     parser.add_argument("--no-limits", action="store_true")
     parser.add_argument("--due", type=int, default=0, help="reminders due at start (a fan-out)")
     parser.add_argument("--live", type=int, default=0, help="walks with a live screen reporting")
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="seconds over which the screens' Starts spread"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     asyncio.run(
-        run(args.walks, args.plan, not args.no_limits, args.due, min(args.live, args.walks))
+        run(
+            args.walks,
+            args.plan,
+            not args.no_limits,
+            args.due,
+            min(args.live, args.walks),
+            args.spread,
+        )
     )
     print(f"bench took {time.monotonic() - started:.0f} s")
 

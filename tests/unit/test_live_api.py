@@ -15,14 +15,18 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from telegram import InlineKeyboardMarkup
 
+from tests.fakes import FixedClock
 from tests.live_auth import auth, init_data
 from tests.people import add_onboarded_person
 from tests.unit.test_web import NOW, Frozen, settings_for
+from tests.unit.walk_jobs import record_sends
 from walkbot.app import build_application
-from walkbot.bot import walk_views
+from walkbot.bot import walk_followups, walk_views
 from walkbot.context import WalkbotApp, runtime_of
+from walkbot.domain import live as rule
 from walkbot.domain.walks import parse_custom_plan
 from walkbot.sandbox import TEST_TOKEN
+from walkbot.scheduling import live as live_jobs
 from walkbot.services import live as live_service
 from walkbot.services import walks as walks_service
 from walkbot.settings import Settings
@@ -346,3 +350,73 @@ async def test_the_usual_heartbeat_needs_no_store_but_a_strangers_does(
     runtime_of(app).live.forget(walk_id)  # the walk ended (cues.wrap_up does this)
     after = await client.post(path, json={"visible": True}, headers=auth(ALICE, at=NOW))
     assert after.status_code == 503  # back to the store, which is down here
+
+
+async def test_a_slow_start_from_the_screen_counts_the_screen_from_its_reply(
+    database_url: str, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page beats only once it has the Start's reply: a reply 8 s late (300 Starts at once
+    # queue on the store) must not leave the watchdog finding the screen quiet at 5 s.
+    clock = FixedClock(NOW)
+    application = build_application(settings_for(database_url, webhook=False), clock=clock)
+    notifier = record_sends(application)
+    walk_id = await walk_of(sessions, ALICE, status="ready")
+
+    async def slow_follow_up(*args: object) -> None:
+        clock.at = NOW + timedelta(seconds=8)
+
+    monkeypatch.setattr(walk_followups, "after_control", slow_follow_up)
+    web = build_web_app(application, runtime_of(application).settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://walkbot"
+    ) as http:
+        started = await http.post(
+            f"/live/api/walk/{walk_id}/control",
+            json={"action": "start"},
+            headers=auth(ALICE, at=NOW),
+        )
+    assert started.status_code == 200 and started.json()["walk"]["status"] == "active"
+    assert runtime_of(application).live.seen[walk_id] == NOW + timedelta(seconds=8)
+    clock.at = NOW + timedelta(seconds=12)  # 12 s after the request, 4 s after the reply
+    await live_jobs.check_screen(application, walk_id)
+    assert notifier.calls == []  # still the screen's: no hand-over
+    clock.at = NOW + timedelta(seconds=14)  # quiet for 6 s since the reply
+    await live_jobs.check_screen(application, walk_id)
+    assert [method for method, _, _ in notifier.calls] == ["walk_cue"]  # handed over once
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+
+
+async def test_a_start_that_waited_on_the_store_counts_the_screen_from_when_it_got_in(
+    database_url: str, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 Starts at once wait their turn on the store: the first cue, gated right after the
+    # Start's transaction, must find the screen fresh, not seen at the request 8 s before.
+    clock = FixedClock(NOW)
+    application = build_application(settings_for(database_url, webhook=False), clock=clock)
+    walk_id = await walk_of(sessions, ALICE, status="ready")
+    real_control = walks_service.control
+
+    async def waited(*args: object, **kwargs: object) -> walks_service.Controlled:
+        clock.at = NOW + timedelta(seconds=8)
+        return await real_control(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def no_follow_up(*args: object) -> None:
+        seen = runtime_of(application).live.seen[walk_id]
+        assert rule.cue_gate(seen, clock.now()) == "hold"  # what the first cue finds
+
+    monkeypatch.setattr(walks_service, "control", waited)
+    monkeypatch.setattr(walk_followups, "after_control", no_follow_up)
+    web = build_web_app(application, runtime_of(application).settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://walkbot"
+    ) as http:
+        started = await http.post(
+            f"/live/api/walk/{walk_id}/control",
+            json={"action": "start"},
+            headers=auth(ALICE, at=NOW),
+        )
+    assert started.status_code == 200
+    assert (await row(sessions, walk_id))["live_seen_at"] == NOW + timedelta(seconds=8)
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)

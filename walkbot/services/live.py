@@ -52,6 +52,12 @@ class LiveScreens:
         self.saw(walk_id, at)
         return True
 
+    def still_showing(self, walk_id: int, at: datetime) -> None:
+        """The screen is known to be showing the walk at `at` (e.g. it is being answered):
+        noted only while it holds the walk's cues (not after a release or the walk's end)."""
+        if walk_id in self.seen:
+            self.saw(walk_id, at)
+
     def forget(self, walk_id: int) -> datetime | None:
         """The walk is over, or its screen released: what was last seen, if anything."""
         self.owners.pop(walk_id, None)

@@ -218,21 +218,41 @@ class LiveApi:
             if result.done and action == "start" and result.walk is not None:
                 # Started on the screen: the screen is showing it, so its first cue is the
                 # screen's (the heartbeats that follow keep it so; the watchdog, if not).
+                # Seen now, not at the request: this may have waited on a busy store for
+                # longer than the hold, and the first cue is gated right after.
                 await live.heartbeat(
-                    session, walk=result.walk, visible=True, now=now, screens=self.rt.live
+                    session,
+                    walk=result.walk,
+                    visible=True,
+                    now=self.rt.clock.now(),
+                    screens=self.rt.live,
                 )
         if not result.done or result.walk is None:
             raise Refused(409, "that no longer applies", {"walk": await self._walk_json(walk_id)})
-        if action == "start" and self.application.job_queue is not None:
-            live_jobs.arm_watchdog(self.application.job_queue, walk_id, now)
         message = None
         try:
-            message = await walk_followups.after_control(
-                self.application, result.walk, action, result.summary, now
-            )
-        except TelegramError as error:  # the walk changed; the chat could not be told
-            log.warning("live screen %s: the chat follow-up failed (%s)", action, error)
-        return {"walk": await self._walk_json(walk_id), "message": message}
+            try:
+                message = await walk_followups.after_control(
+                    self.application, result.walk, action, result.summary, now
+                )
+            except TelegramError as error:  # the walk changed; the chat could not be told
+                log.warning("live screen %s: the chat follow-up failed (%s)", action, error)
+            shown = await self._walk_json(walk_id)
+        finally:
+            if action == "start":
+                self._answering_start(walk_id)
+        return {"walk": shown, "message": message}
+
+    def _answering_start(self, walk_id: int) -> None:
+        """The page beats only once it has the Start's reply, and shows the walk until then:
+        the screen counts as seen when answered, not when asked, and the watchdog looks from
+        then. 300 Starts at once queue on the store for seconds, and a watchdog armed at the
+        request handed the walks back to the chat before their first heartbeat
+        (bench.cue_latency --live)."""
+        answered = self.rt.clock.now()
+        self.rt.live.still_showing(walk_id, answered)
+        if self.application.job_queue is not None:
+            live_jobs.arm_watchdog(self.application.job_queue, walk_id, answered)
 
     async def heartbeat(self, request: Request) -> dict[str, Any]:
         user_id, walk_id = self.person(request), _walk_id(request)
