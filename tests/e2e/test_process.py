@@ -48,6 +48,34 @@ def spawn(api: FakeBotApi, database_url: str, **extra: str) -> subprocess.Popen[
     )
 
 
+async def fan_out_due(sessions: SessionFactory, *, first_id: int, count: int) -> range:
+    """`count` people whose reminder fell due 5 s ago: a fan-out for the dispatcher."""
+    ids = range(first_id, first_id + count)
+    async with transaction(sessions) as session:
+        session.add_all(
+            people_due_a_reminder(
+                ids, now=datetime.now(UTC), zone="Europe/London", due_for=timedelta(seconds=5)
+            )
+        )
+    return ids
+
+
+def reminders_delivered(api: FakeBotApi, ids: range) -> Counter[int]:
+    """Messages Telegram took for each of `ids`."""
+    return Counter(
+        int(c.params["chat_id"])
+        for c in api.calls
+        if c.method == "sendMessage" and c.status == 200 and int(c.params["chat_id"]) in ids
+    )
+
+
+async def chats_in_flight(sessions: SessionFactory) -> set[int]:
+    """Chats with a message claimed and maybe sent, never confirmed (the queue's trace)."""
+    async with transaction(sessions) as session:
+        rows = (await session.exec(select(FailedDelivery))).all()
+    return {r.chat_id for r in rows if r.detail == IN_FLIGHT and r.chat_id}
+
+
 async def polling(api: FakeBotApi, since: int, timeout: float = 30) -> None:
     """Until the process spawned after call number `since` has started polling (deleteWebhook
     comes just before its first getUpdates). Measured on PostgreSQL with six test workers on
@@ -178,25 +206,14 @@ async def test_sigkill_mid_fan_out_sends_nothing_twice_and_leaves_a_trace_of_the
     """The claim commits before sending. A hard kill then costs at most its batch in flight,
     and each message of it that may not have arrived is on record (an in-flight mark); after
     the restart nobody gets a reminder twice and nobody is silently left out."""
-    count, first_id = 150, 9_200_000_000
-    ids = range(first_id, first_id + count)
-    now = datetime.now(UTC)
-    async with transaction(sessions) as session:
-        session.add_all(
-            people_due_a_reminder(ids, now=now, zone="Europe/London", due_for=timedelta(seconds=5))
-        )
+    count = 150
+    ids = await fan_out_due(sessions, first_id=9_200_000_000, count=count)
 
     def delivered() -> Counter[int]:
-        return Counter(
-            int(c.params["chat_id"])
-            for c in api.calls
-            if c.method == "sendMessage" and c.status == 200 and int(c.params["chat_id"]) in ids
-        )
+        return reminders_delivered(api, ids)
 
     async def in_flight() -> set[int]:
-        async with transaction(sessions) as session:
-            rows = (await session.exec(select(FailedDelivery))).all()
-        return {r.chat_id for r in rows if r.detail == IN_FLIGHT and r.chat_id}
+        return await chats_in_flight(sessions)
 
     process = spawn(api, database_url)
     try:
@@ -270,25 +287,14 @@ async def test_sigterm_mid_fan_out_stops_within_10_s_and_the_restart_sends_the_r
     """SIGTERM in the middle of a fan-out: the batch already claimed is finished, the process
     exits 0 within 10 s, and the next one sends the rest: everyone once, nobody twice, and no
     message left in flight."""
-    count, first_id = 150, 9_210_000_000
-    ids = range(first_id, first_id + count)
-    now = datetime.now(UTC)
-    async with transaction(sessions) as session:
-        session.add_all(
-            people_due_a_reminder(ids, now=now, zone="Europe/London", due_for=timedelta(seconds=5))
-        )
+    count = 150
+    ids = await fan_out_due(sessions, first_id=9_210_000_000, count=count)
 
     def delivered() -> Counter[int]:
-        return Counter(
-            int(c.params["chat_id"])
-            for c in api.calls
-            if c.method == "sendMessage" and c.status == 200 and int(c.params["chat_id"]) in ids
-        )
+        return reminders_delivered(api, ids)
 
     async def in_flight() -> set[int]:
-        async with transaction(sessions) as session:
-            rows = (await session.exec(select(FailedDelivery))).all()
-        return {r.chat_id for r in rows if r.detail == IN_FLIGHT and r.chat_id}
+        return await chats_in_flight(sessions)
 
     process = spawn(api, database_url)
     try:
