@@ -18,7 +18,9 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
@@ -141,12 +143,17 @@ def _board_text(board: Board) -> str:
     return challenge_views.board_text(board, "daily")
 
 
+async def _note_group(session: AsyncSession, chat: Chat, now: datetime) -> None:
+    """The group as Telegram shows it now (its kind and title), in the caller's transaction."""
+    await challenges.group_seen(
+        session, chat_id=chat.id, kind=chat.type, title=chat.title or "", now=now
+    )
+
+
 async def _seen(context: Context, chat: Chat) -> None:
     rt = context.runtime
     async with rt.transaction() as session:
-        await challenges.group_seen(
-            session, chat_id=chat.id, kind=chat.type, title=chat.title or "", now=rt.clock.now()
-        )
+        await _note_group(session, chat, rt.clock.now())
 
 
 # ---- /challenge and its wizard ------------------------------------------------------------
@@ -166,13 +173,7 @@ async def challenge_command(update: Update, context: Context, caller: GroupCalle
         await _say(context, caller, ENDING if ended is not None else NONE_RUNNING)
         return
     async with rt.transaction() as session:
-        await challenges.group_seen(
-            session,
-            chat_id=caller.chat.id,
-            kind=caller.chat.type,
-            title=caller.chat.title or "",
-            now=now,
-        )
+        await _note_group(session, caller.chat, now)
         creator = None
         if caller.user_id is not None:
             creator = await get_user(session, telegram_id=caller.user_id)
@@ -355,13 +356,7 @@ async def group_settings(update: Update, context: Context, caller: GroupCaller) 
     reply: str | None = None
     saved: str | None = None  # what a change says above the settings now in force
     async with rt.transaction() as session:
-        await challenges.group_seen(
-            session,
-            chat_id=caller.chat.id,
-            kind=caller.chat.type,
-            title=caller.chat.title or "",
-            now=now,
-        )
+        await _note_group(session, caller.chat, now)
         if what == "zone" and text:
             found = timezones.resolve_zone(text)
             if found.is_ambiguous:
