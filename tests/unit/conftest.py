@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import pytest
+
+from tests.fakes import RecordingNotifier
+from tests.unit.walk_jobs import app_at_now, record_sends
+from walkbot.context import WalkbotApp
 
 
 def loop_time() -> float:
@@ -27,3 +32,17 @@ def fake_api_on_loop_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         "walkbot.sandbox.fakeapi.time", SimpleNamespace(monotonic=loop_time, time=time.time)
     )
+
+
+# The walk-job tests (cue races, the overdue sweep, stale cues, the live hand-over, records of
+# what jobs give up on) share one application on a fixed clock and a recording notifier. A
+# module with an `app` or `notifier` of its own (test_web, test_live_api) overrides these.
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
+    async with app_at_now(database_url) as application:
+        yield application
+
+
+@pytest.fixture
+def notifier(app: WalkbotApp) -> RecordingNotifier:
+    return record_sends(app)

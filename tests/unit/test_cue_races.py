@@ -5,7 +5,7 @@ the row and its compare-and-set, as a job outside the chat's lock can."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +16,6 @@ from tests.people import add_onboarded_person
 from tests.unit.walk_jobs import (
     ALICE,
     NOW,
-    app_at_now,
-    record_sends,
     walk_row,
     walk_started,
 )
@@ -28,17 +26,6 @@ from walkbot.services import sixmin as sixmin_service
 from walkbot.services import walks as walk_service
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import SixMinuteTest, Walk
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
-    async with app_at_now(database_url) as application:
-        yield application
-
-
-@pytest.fixture
-def notifier(app: WalkbotApp) -> RecordingNotifier:
-    return record_sends(app)
 
 
 def between_read_and_claim(

@@ -4,13 +4,12 @@ notifier that records: no real time is waited for."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.fakes import FixedClock, RecordingNotifier
-from tests.unit.walk_jobs import ALICE, NOW, app_at_now, record_sends, walk_row, walk_started
+from tests.unit.walk_jobs import ALICE, NOW, walk_row, walk_started
 from walkbot.context import WalkbotApp, runtime_of
 from walkbot.domain import live as rule
 from walkbot.domain.walks import WalkPlan, status_at
@@ -69,17 +68,6 @@ def test_the_phases_for_the_screen_cover_the_whole_walk() -> None:
 
 
 # ---- the gate on a real row, with the clock moved by hand ----
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
-    async with app_at_now(database_url) as application:
-        yield application
-
-
-@pytest.fixture
-def notifier(app: WalkbotApp) -> RecordingNotifier:
-    return record_sends(app)
 
 
 def clock_of(app: WalkbotApp) -> FixedClock:

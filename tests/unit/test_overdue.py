@@ -5,10 +5,7 @@ first one's read of the walk and its compare-and-set."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from tests.fakes import RecordingNotifier
 from tests.people import add_onboarded_person
@@ -17,8 +14,6 @@ from tests.unit.walk_jobs import (
     BOB,
     CARA,
     NOW,
-    app_at_now,
-    record_sends,
     walk_row,
     walk_started,
 )
@@ -27,17 +22,6 @@ from walkbot.domain.walk_copy import PAUSED_TOO_LONG
 from walkbot.scheduling import overdue
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import SixMinuteTest
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
-    async with app_at_now(database_url) as application:
-        yield application
-
-
-@pytest.fixture
-def notifier(app: WalkbotApp) -> RecordingNotifier:
-    return record_sends(app)
 
 
 async def test_a_walk_past_its_end_is_wrapped_up_once_and_one_in_progress_is_untouched(

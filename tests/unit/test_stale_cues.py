@@ -8,7 +8,7 @@ fixed clock."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from tests.fakes import RecordingNotifier
-from tests.unit.walk_jobs import ALICE, NOW, app_at_now, record_sends, walk_started
+from tests.unit.walk_jobs import ALICE, NOW, record_sends, walk_started
 from walkbot.bot.notifier import outcome_of
 from walkbot.context import WalkbotApp, runtime_of
 from walkbot.delivery import Result, send_message
@@ -171,12 +171,6 @@ async def test_delivery_asks_again_after_waiting_out_a_429(
 
 
 # --- the cue job hands its restatement to the port, on the injected clock ---------------------
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
-    async with app_at_now(database_url) as application:
-        yield application
 
 
 async def test_the_cue_job_restates_on_the_runtimes_clock(

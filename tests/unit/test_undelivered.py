@@ -4,32 +4,19 @@ are: "recorded as undeliverable", never only a log line. A message sent leaves n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from tests.fakes import RecordingNotifier
 from tests.people import add_onboarded_person
-from tests.unit.walk_jobs import ALICE, BOB, NOW, app_at_now, record_sends, walk_row, walk_started
+from tests.unit.walk_jobs import ALICE, BOB, NOW, walk_row, walk_started
 from walkbot.context import WalkbotApp
 from walkbot.ports import Outcome
 from walkbot.scheduling import cues
 from walkbot.scheduling import sixmin as sixmin_jobs
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import FailedDelivery, SixMinuteTest
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[WalkbotApp]:
-    async with app_at_now(database_url) as application:
-        yield application
-
-
-@pytest.fixture
-def notifier(app: WalkbotApp) -> RecordingNotifier:
-    return record_sends(app)
 
 
 async def records(sessions: SessionFactory) -> list[tuple[int | None, str, str]]:
