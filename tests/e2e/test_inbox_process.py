@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import subprocess
 from pathlib import Path
 
 from sqlmodel import select
 
-from tests.e2e.test_process import polling, spawn, wait_exit
+from tests.e2e.test_process import polling, spawn, spawn_webhook, wait_exit
 from tests.people import onboarded_chat
 from walkbot.inbox import HOLD_ENV
 from walkbot.sandbox import FakeBotApi, FakeUser
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import InboxUpdate
-
-SECRET = "a-long-webhook-secret-1234"
 
 
 def _holds(hold: Path, update_id: int) -> bool:
@@ -52,39 +48,6 @@ async def answers(person: FakeUser, text: str) -> int:
     person.send("/privacy")
     await person.wait_for_text("What I keep", timeout=15)
     return sum(text in m.body for m in person.messages())
-
-
-async def spawn_webhook(
-    api: FakeBotApi, database_url: str, **extra: str
-) -> subprocess.Popen[bytes]:
-    """`walkbot run` in webhook mode, once it has set its webhook."""
-    for attempt in range(3):  # a port found free may be taken by another worker first
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        since = len(api.calls)
-        process = spawn(
-            api,
-            database_url,
-            PORT=str(port),
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-            WEBHOOK_SECRET=SECRET,
-            **extra,
-        )
-
-        def ready(process: subprocess.Popen[bytes] = process, since: int = since) -> bool:
-            started = any(c.method == "setWebhook" for c in api.calls[since:])
-            return started or process.poll() is not None
-
-        try:
-            await api.until(ready, timeout=30)
-        except BaseException:
-            process.kill()
-            raise
-        if process.poll() is None:
-            return process
-        assert process.returncode == 2 and attempt < 2, "walkbot did not start"
-    raise AssertionError("unreachable")
 
 
 async def test_polling_sigkill_between_receipt_and_handling_then_handled_once(
@@ -119,7 +82,7 @@ async def test_webhook_sigkill_after_the_200_then_handled_once_and_a_redelivery_
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann")
     hold = tmp_path / "held"
-    process = await spawn_webhook(api, database_url, **{HOLD_ENV: str(hold)})
+    process, _ = await spawn_webhook(api, database_url, **{HOLD_ENV: str(hold)})
     try:
         sent = ann.send("/history")  # a handler that reads and writes in a transaction
         await held(hold, sent["update_id"])
@@ -128,7 +91,7 @@ async def test_webhook_sigkill_after_the_200_then_handled_once_and_a_redelivery_
         await wait_exit(process, 5)
         assert ann.messages() == [] and await stored_not_done(sessions, sent["update_id"])
 
-        process = await spawn_webhook(api, database_url)  # handled before the webhook is set
+        process, _ = await spawn_webhook(api, database_url)  # handled before the webhook is set
         first = await ann.next_message(timeout=15)
         api.inject_update(sent)  # and Telegram sends it once more, as it may
         assert await answers(ann, first.body) == 1

@@ -48,6 +48,42 @@ def spawn(api: FakeBotApi, database_url: str, **extra: str) -> subprocess.Popen[
     )
 
 
+WEBHOOK_SECRET = "a-long-webhook-secret-1234"
+
+
+async def spawn_webhook(
+    api: FakeBotApi, database_url: str, **extra: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`walkbot run` in webhook mode on a free port, once it has set its webhook."""
+    for attempt in range(3):  # a port found free may be taken by another worker first
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        since = len(api.calls)
+        process = spawn(
+            api,
+            database_url,
+            PORT=str(port),
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+            **extra,
+        )
+
+        def ready(process: subprocess.Popen[bytes] = process, since: int = since) -> bool:
+            started = any(c.method == "setWebhook" for c in api.calls[since:])
+            return started or process.poll() is not None
+
+        try:
+            await api.until(ready, timeout=30)
+        except BaseException:
+            process.kill()
+            raise
+        if process.poll() is None:
+            return process, port
+        assert process.returncode == 2 and attempt < 2, "walkbot did not start"
+    raise AssertionError("unreachable")
+
+
 async def fan_out_due(sessions: SessionFactory, *, first_id: int, count: int) -> range:
     """`count` people whose reminder fell due 5 s ago: a fan-out for the dispatcher."""
     ids = range(first_id, first_id + count)
@@ -140,31 +176,7 @@ async def test_webhook_process_serves_the_web_layer_and_stops_cleanly_on_sigterm
 ) -> None:
     """`walkbot run` with WEBHOOK_URL: walkbot's web layer on $PORT takes Telegram's posts
     and answers /healthz; SIGTERM stops it cleanly within seconds."""
-    for attempt in range(3):  # a port found free may be taken by another worker first
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        since = len(api.calls)
-        process = spawn(
-            api,
-            database_url,
-            PORT=str(port),
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-            WEBHOOK_SECRET="a-long-webhook-secret-1234",
-        )
-
-        def ready(process: subprocess.Popen[bytes] = process, since: int = since) -> bool:
-            started = any(c.method == "setWebhook" for c in api.calls[since:])
-            return started or process.poll() is not None
-
-        try:
-            await api.until(ready, timeout=30)
-        except BaseException:
-            process.kill()
-            raise
-        if process.poll() is None:
-            break
-        assert process.returncode == 2 and attempt < 2, "walkbot did not start"
+    process, port = await spawn_webhook(api, database_url)
     try:
         alice = api.user("Alice")
         alice.send("/start")  # posted by the fake to /telegram with the secret
@@ -179,7 +191,7 @@ async def test_webhook_process_serves_the_web_layer_and_stops_cleanly_on_sigterm
         assert await wait_exit(process, 10) == 0
         output = process.stdout.read().decode() if process.stdout else ""
         assert "walkbot stopped" in output
-        assert TEST_TOKEN not in output and "a-long-webhook-secret-1234" not in output
+        assert TEST_TOKEN not in output and WEBHOOK_SECRET not in output
     finally:
         if process.poll() is None:
             process.kill()
