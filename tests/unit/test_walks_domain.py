@@ -20,9 +20,11 @@ from walkbot.domain.walks import (
     WalkPlan,
     active_elapsed,
     build_timeline,
+    closed_pause_time,
     due_cues,
     effort_button,
     last_due_index,
+    open_pause_since,
     pain_above_limit,
     pain_advice,
     parse_custom_plan,
@@ -616,3 +618,10 @@ def test_safety_card_adapts_to_screening() -> None:
     assert "clear, flat path" in plain
     assert "clinician" in supported
     assert "clinician" not in plain
+
+
+def test_closed_pause_time_counts_ended_pauses_and_open_pause_since_finds_the_open_one() -> None:
+    pauses = (paused(10, 40), paused(60, 65), paused(90, None))
+    assert closed_pause_time(pauses) == timedelta(seconds=35)  # the open one still counting
+    assert open_pause_since(pauses) == at(90)
+    assert closed_pause_time(()) == timedelta(0) and open_pause_since(pauses[:2]) is None

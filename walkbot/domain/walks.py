@@ -283,6 +283,16 @@ def is_paused(pauses: Sequence[Pause]) -> bool:
     return any(pause.ended_at is None for pause in pauses)
 
 
+def closed_pause_time(pauses: Iterable[Pause]) -> timedelta:
+    """The time spent in pauses that have ended (an open one is still counting)."""
+    return sum((p.ended_at - p.started_at for p in pauses if p.ended_at is not None), timedelta(0))
+
+
+def open_pause_since(pauses: Iterable[Pause]) -> datetime | None:
+    """When the open pause began, or None when the walk is not paused."""
+    return next((p.started_at for p in pauses if p.ended_at is None), None)
+
+
 # A walk paused this long is over: most likely they went home and forgot it. It has no end
 # while paused, so without this it would stay open for ever, standing in the way of /sixmin and
 # keeping /walk on it. The overdue sweep ends it as "timed_out", with what was done.

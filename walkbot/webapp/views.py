@@ -4,7 +4,7 @@ the chat would show (safety card, summary)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from walkbot.domain import live as live_domain
@@ -28,10 +28,8 @@ def walk_status(walk: Walk) -> str:
 def walk_json(walk: Walk, *, needs_support: bool, now: datetime) -> dict[str, Any]:
     plan = walks.plan_of(walk)
     pauses = walks.pauses_of(walk) if walk.started_at is not None else ()
-    closed = sum(
-        (p.ended_at - p.started_at for p in pauses if p.ended_at is not None), timedelta(0)
-    )
-    open_pause = next((p.started_at for p in pauses if p.ended_at is None), None)
+    closed = domain.closed_pause_time(pauses)
+    open_pause = domain.open_pause_since(pauses)
     ends_at: datetime | None = None
     if walk.status == "active" and walk.started_at is not None:
         ends_at = walks.timeline_of(walk).ends_at  # None while paused
