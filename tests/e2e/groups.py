@@ -32,6 +32,12 @@ async def answered(api: FakeBotApi, update: dict[str, Any]) -> str:
     return api.answered_callbacks[query_id] or ""
 
 
+async def launch(group: FakeGroup, admin: FakeUser, *choices: str) -> FakeMessage:
+    """`admin` sends /challenge and taps through the wizard; returns the card it becomes."""
+    group.send(admin, "/challenge")
+    return await tap_through(group, admin, *choices)
+
+
 async def tap_through(group: FakeGroup, admin: FakeUser, *choices: str) -> FakeMessage:
     """After a /challenge: `admin` taps `choices` on the wizard; returns the card it becomes."""
     wizard = await group.wait_for_text("What should count?")

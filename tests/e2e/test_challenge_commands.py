@@ -5,14 +5,13 @@ migration and removal: test_challenges.py; the scheduled posts: the posts' own t
 
 from __future__ import annotations
 
-from tests.e2e.groups import answered, challenge_rows, rows, tap_through
+from tests.e2e.groups import answered, challenge_rows, launch, rows
 from tests.people import onboarded_chat
 from walkbot.bot import challenge_links
 from walkbot.bot import challenges as feature
 from walkbot.clock import ShiftedClock
-from walkbot.sandbox import FakeBotApi, FakeUser
+from walkbot.sandbox import FakeBotApi
 from walkbot.sandbox.embedded import RunningBot
-from walkbot.sandbox.fakeapi import FakeGroup, FakeMessage
 from walkbot.store.db import SessionFactory, transaction
 from walkbot.store.models import Walk
 
@@ -25,12 +24,6 @@ def _member_rows(database_url: str, challenge_id: int) -> dict[int, object]:
         id=challenge_id,
     )
     return {int(row["user_id"]): row["joined_at"] for row in found}
-
-
-async def _launch(group: FakeGroup, admin: FakeUser, *choices: str) -> FakeMessage:
-    """`admin` sends /challenge and taps through the wizard; returns the card it becomes."""
-    group.send(admin, "/challenge")
-    return await tap_through(group, admin, *choices)
 
 
 async def test_group_settings_are_for_admins_and_echo_little(
@@ -123,7 +116,7 @@ async def test_an_admin_ends_it_early_and_it_is_listed_with_its_winner(
     group = api.group("Club", creator=ann, members=[bob])
     group.send(ann, "/challenges")
     assert (await group.wait_for_text("finished")).body == feature.NO_PAST
-    card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    card = await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     for person in (ann, bob):
         assert await answered(api, group.tap(person, "Join", message=card)) == feature.JOINED
     # Bob walked 12 backward minutes in private, and rated it: how he felt stays private.
@@ -171,7 +164,7 @@ async def test_leave_in_private_leaves_every_group(
     club = api.group("Club", creator=ann, members=[bob])
     team = api.group("Team", creator=ann, members=[bob])
     for group in (club, team):
-        card = await _launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
+        card = await launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
         assert await answered(api, group.tap(bob, "Join", message=card)) == feature.JOINED
     club_id, team_id = (int(row["id"]) for row in challenge_rows(database_url))
 
@@ -191,7 +184,7 @@ async def test_join_before_setting_up_waits_for_onboarding(
     dee = api.user("Dee")
     outsider = await onboarded_chat(api, sessions, "Olly", greeted=True)
     group = api.group("Friends", creator=ann, members=[dee])
-    card = await _launch(group, ann, "Active days", "A ranking", "7 days", "Now")
+    card = await launch(group, ann, "Active days", "A ranking", "7 days", "Now")
     [row] = challenge_rows(database_url)
 
     # Dee agreed in private but has not answered the safety questions yet.
@@ -214,7 +207,7 @@ async def test_a_member_can_appear_by_initials(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     bea = await onboarded_chat(api, sessions, "Beatrice Lane", greeted=True)
     group = api.group("Club", creator=ann, members=[bea])
-    card = await _launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    card = await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     assert await answered(api, group.tap(bea, "Join", message=card)) == feature.JOINED
 
     bea.send("/settings")
@@ -257,7 +250,7 @@ async def test_a_deep_link_joins_only_members_of_its_group(
     bob = await onboarded_chat(api, sessions, "Bob", greeted=True)
     olly = await onboarded_chat(api, sessions, "Olly", greeted=True)
     group = api.group("Friends", creator=ann, members=[bob])
-    await _launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
+    await launch(group, ann, "Walks completed", "A ranking", "7 days", "Now")
     [row] = challenge_rows(database_url)
     link = f"/start c{row['code']}"
 

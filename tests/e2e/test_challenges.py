@@ -4,7 +4,7 @@ test_challenge_posts.py.)"""
 
 from __future__ import annotations
 
-from tests.e2e.groups import answered, challenge_rows, rows, tap_through
+from tests.e2e.groups import answered, challenge_rows, launch, rows, tap_through
 from tests.e2e.rows import latest_row
 from tests.people import onboarded_chat
 from walkbot.bot import challenges as feature
@@ -99,8 +99,7 @@ async def test_a_newcomer_joins_through_the_deep_link_after_onboarding(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     dee = api.user("Dee")
     group = api.group("Friends", creator=ann, members=[dee])
-    group.send(ann, "/challenge")
-    card = await tap_through(group, ann, "Active days", "A ranking", "7 days", "Now")
+    card = await launch(group, ann, "Active days", "A ranking", "7 days", "Now")
     [row] = challenge_rows(database_url)
 
     tap = group.tap(dee, "Join", message=card)
@@ -146,10 +145,8 @@ async def test_forged_and_cross_group_presses_change_nothing(
     eve = await onboarded_chat(api, sessions, "Eve", greeted=True)
     club = api.group("Club", creator=ann, members=[bob])
     other = api.group("Other", creator=eve)
-    club.send(ann, "/challenge")
-    card = await tap_through(club, ann, "Walks completed", "A ranking", "7 days", "Now")
-    other.send(eve, "/challenge")
-    other_card = await tap_through(other, eve, "Walks completed", "A ranking", "7 days", "Now")
+    card = await launch(club, ann, "Walks completed", "A ranking", "7 days", "Now")
+    other_card = await launch(other, eve, "Walks completed", "A ranking", "7 days", "Now")
     club_id, other_id = (int(row["id"]) for row in challenge_rows(database_url))
     before = challenge_rows(database_url)
 
@@ -188,8 +185,7 @@ async def test_migration_to_a_supergroup_keeps_the_challenge(
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Growing club", creator=ann)
-    group.send(ann, "/challenge")
-    card = await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    card = await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     group.tap(ann, "Join", message=card)
     [before] = challenge_rows(database_url)
 
@@ -208,8 +204,7 @@ async def test_removal_archives_and_re_adding_offers_a_new_challenge(
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Club", creator=ann)
-    group.send(ann, "/challenge")
-    await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
 
     group.remove_bot(ann)
     await api.until(lambda: challenge_rows(database_url)[0]["status"] == "archived", timeout=5)
@@ -247,8 +242,7 @@ async def test_a_reply_to_a_group_that_just_moved_reaches_it_at_its_new_id(
 ) -> None:
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Club", creator=ann)
-    group.send(ann, "/challenge")
-    await tap_through(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
+    await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
     moved = group.migrate()
     # A command sent in the old chat just before the move: its reply meets ChatMigrated.
     api.post(group.chat(), ann.as_user(), {"text": "/leaderboard"})
