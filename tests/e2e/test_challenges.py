@@ -186,7 +186,7 @@ async def test_migration_to_a_supergroup_keeps_the_challenge(
     ann = await onboarded_chat(api, sessions, "Ann", greeted=True)
     group = api.group("Growing club", creator=ann)
     card = await launch(group, ann, "Backward minutes", "A ranking", "7 days", "Now")
-    group.tap(ann, "Join", message=card)
+    await answered(api, group.tap(ann, "Join", message=card))  # joined before the move
     [before] = challenge_rows(database_url)
 
     moved = group.migrate()
